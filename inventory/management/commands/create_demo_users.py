@@ -1,0 +1,33 @@
+"""Creates the demo logins `admin`, `operator`, `viewer` and `auditor` (sandbox mode only)."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand
+
+DEMO_PASSWORD = "portal-demo"  # noqa: S105 - printed by `make run`; sandbox mode only
+DEMO_USERS = {
+    "admin": {"groups": [], "is_staff": True, "is_superuser": True},
+    "operator": {"groups": ["Operator"], "is_staff": False, "is_superuser": False},
+    "viewer": {"groups": ["Viewer"], "is_staff": False, "is_superuser": False},
+    "auditor": {"groups": ["Auditor"], "is_staff": True, "is_superuser": False},
+}
+
+
+class Command(BaseCommand):
+    help = "Create the demo users (only when the portal talks to the sandbox)."
+
+    def handle(self, *args, **options):
+        if settings.PRODUCTION or not settings.SANDBOX_MODE:
+            self.stdout.write("Not in sandbox mode: no demo users created.")
+            return
+        User = get_user_model()
+        for username, spec in DEMO_USERS.items():
+            user, created = User.objects.get_or_create(username=username)
+            user.is_staff = spec["is_staff"]
+            user.is_superuser = spec["is_superuser"]
+            if created:
+                user.set_password(DEMO_PASSWORD)
+            user.save()
+            user.groups.set(Group.objects.filter(name__in=spec["groups"]))
+        self.stdout.write(f"Demo users ready: {', '.join(DEMO_USERS)}.")
