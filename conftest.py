@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 from django.test import override_settings
-from sandbox.control import SandboxControl
+
+from sandbox.control_client import SandboxControl
 from sandbox.server import SandboxOptions, SandboxServer
 
 # Short timeouts keep fault tests quick; they are still far above loopback latency.

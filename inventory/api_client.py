@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -647,3 +648,16 @@ class NumbersApiClient:
             code=code,
             label=label,
         )
+
+
+_per_thread = threading.local()
+
+
+def default_client() -> NumbersApiClient:
+    """This thread's client for the configured API: one session (and its connection pool)
+    per thread, rebuilt when the settings change."""
+    config = ApiConfig.from_settings()
+    client = getattr(_per_thread, "client", None)
+    if client is None or client.config != config:
+        client = _per_thread.client = NumbersApiClient(config)
+    return client

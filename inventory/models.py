@@ -237,6 +237,15 @@ class Operation(models.Model):
     def is_open(self) -> bool:
         return self.outcome == Outcome.PENDING
 
+    @property
+    def final_outcome(self) -> str:
+        """The outcome as it stands now: an unknown one settled later takes the settlement's."""
+        if self.outcome == Outcome.UNKNOWN:
+            settlement = Operation.objects.filter(settles=self).first()
+            if settlement is not None:
+                return settlement.outcome
+        return self.outcome
+
 
 class AuditChainHead(models.Model):
     """The last link of the trail's hash chain; locking this row serialises appends."""
@@ -260,6 +269,7 @@ class SyncRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     started_by = models.CharField(max_length=150, blank=True)
+    holder = models.CharField(max_length=100, blank=True)
     numbers_seen = models.PositiveIntegerField(default=0)
     list_calls = models.PositiveIntegerField(default=0)
     appeared = models.PositiveIntegerField(default=0)

@@ -1,22 +1,187 @@
-"""Reads: what the pages show. Selectors read models and the cache; they never call the API
-for data (the one exception, `api_connection`, asks the client whether a token can be had)."""
+"""Reads: what the pages show, from the portal's own models and cache. Selectors never ask
+the API for data; `api_connection` only asks the client whether a token can be had."""
 
-from dataclasses import dataclass
+from __future__ import annotations
 
-from inventory.api_client import ApiConfig, NumbersApiClient, Quota
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from inventory import api_client as api
+from inventory.forms import DigitPattern
+from inventory.models import Operation, OwnedNumber, SyncRun
+from inventory.paging import Pagination
+
+SYNC_STATUS_CACHE_KEY = "inventory:sync-status"
 
 
 @dataclass(frozen=True)
 class ApiConnection:
     base_url: str
     token_ok: bool
-    quotas: dict[str, Quota]
+    quotas: dict[str, api.Quota]
 
 
-def api_connection(*, client: NumbersApiClient | None = None) -> ApiConnection:
-    client = client or NumbersApiClient.from_settings()
+def api_connection(*, client: api.NumbersApiClient) -> ApiConnection:
     return ApiConnection(
-        base_url=ApiConfig.from_settings().base_url,
+        base_url=client.config.base_url,
         token_ok=client.check_token(),
         quotas=client.last_quotas(),
+    )
+
+
+def operation_get(*, pk: int) -> Operation | None:
+    return Operation.objects.select_related("settlement").filter(pk=pk).first()
+
+
+# --- inventory ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InventoryFilter:
+    country: str = ""
+    type: str = ""
+    features: tuple[str, ...] = ()
+    pattern: DigitPattern | None = None
+    configured: str = ""  # "", "yes" or "no"
+    q: str = ""
+    sort: str = "msisdn"
+    page: int = 1
+    size: int = 50
+
+    @classmethod
+    def from_form(cls, data: dict) -> InventoryFilter:
+        return cls(
+            country=data.get("country") or "",
+            type=data.get("type") or "",
+            features=tuple(data.get("features") or ()),
+            pattern=data.get("digit_pattern"),
+            configured=data.get("configured") or "",
+            q=(data.get("q") or "").strip(),
+            sort=data.get("sort") or "msisdn",
+            page=data.get("page") or 1,
+            size=data.get("size") or 50,
+        )
+
+
+_FEATURE_COLUMNS = {"SMS": "has_sms", "VOICE": "has_voice", "MMS": "has_mms"}
+_PATTERN_LOOKUPS = {"starts": "startswith", "contains": "contains", "ends": "endswith"}
+
+
+def owned_number_queryset(*, filters: InventoryFilter) -> QuerySet[OwnedNumber]:
+    numbers = OwnedNumber.objects.all()
+    if filters.country:
+        numbers = numbers.filter(country=filters.country)
+    if filters.type:
+        numbers = numbers.filter(type=filters.type)
+    for feature in filters.features:
+        numbers = numbers.filter(**{_FEATURE_COLUMNS[feature]: True})
+    if filters.pattern and filters.pattern.digits:
+        lookup = _PATTERN_LOOKUPS[filters.pattern.mode]
+        numbers = numbers.filter(**{f"msisdn__{lookup}": filters.pattern.digits})
+    configured = ~Q(mo_http_url="") | ~Q(voice_callback_type="")
+    if filters.configured == "yes":
+        numbers = numbers.filter(configured)
+    elif filters.configured == "no":
+        numbers = numbers.filter(~configured)
+    if filters.q:
+        numbers = numbers.filter(
+            Q(label__icontains=filters.q)
+            | Q(team__icontains=filters.q)
+            | Q(notes__icontains=filters.q)
+        )
+    return numbers.order_by(filters.sort, "msisdn")
+
+
+@dataclass(frozen=True)
+class InventorySummary:
+    count: int
+    priced: int  # how many of them have a price the portal knows
+    monthly_total: Decimal
+
+
+def inventory_summary(*, numbers: QuerySet[OwnedNumber]) -> InventorySummary:
+    totals = numbers.order_by().aggregate(
+        count=Count("id"), priced=Count("monthly_cost"), total=Sum("monthly_cost")
+    )
+    return InventorySummary(
+        count=totals["count"], priced=totals["priced"], monthly_total=totals["total"] or Decimal(0)
+    )
+
+
+@dataclass(frozen=True)
+class InventoryPage:
+    rows: list[OwnedNumber]
+    summary: InventorySummary
+    pagination: Pagination
+    filters: InventoryFilter = field(repr=False)
+
+
+def owned_number_list(*, filters: InventoryFilter) -> InventoryPage:
+    """One page of the cache and the totals for the whole filter: two queries, whatever
+    the size of the inventory."""
+    numbers = owned_number_queryset(filters=filters)
+    summary = inventory_summary(numbers=numbers)
+    pagination = Pagination(summary.count, filters.page, filters.size)
+    start = (filters.page - 1) * filters.size
+    rows = list(numbers[start : start + filters.size]) if pagination.exists else []
+    return InventoryPage(rows=rows, summary=summary, pagination=pagination, filters=filters)
+
+
+def owned_number_rows(*, filters: InventoryFilter) -> Iterator[OwnedNumber]:
+    """Every number of the filter, streamed (for the CSV export)."""
+    return owned_number_queryset(filters=filters).iterator(chunk_size=2000)
+
+
+def owned_number_get(*, msisdn: str) -> OwnedNumber | None:
+    return OwnedNumber.objects.select_related("purchased_by").filter(msisdn=msisdn).first()
+
+
+def number_history(*, msisdn: str) -> QuerySet[Operation]:
+    return Operation.objects.filter(msisdn=msisdn).order_by("-seq")
+
+
+# --- sync status ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    last_success: datetime | None
+    running_since: datetime | None
+    last_failure: str
+
+    @property
+    def is_stale(self) -> bool:
+        if self.last_success is None:
+            return True
+        return timezone.now() - self.last_success > settings.SYNC_STALE_AFTER
+
+
+def sync_status() -> SyncStatus:
+    """From the cache when a sync has reported there; else from the database."""
+    cached = cache.get(SYNC_STATUS_CACHE_KEY)
+    if cached is not None:
+        return cached
+    status = sync_status_from_database()
+    cache.set(SYNC_STATUS_CACHE_KEY, status, timeout=300)
+    return status
+
+
+def sync_status_from_database() -> SyncStatus:
+    last_success = (
+        SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).order_by("-finished_at").first()
+    )
+    latest = SyncRun.objects.order_by("-started_at").first()
+    running = latest if latest and latest.status == SyncRun.Status.RUNNING else None
+    failed = latest if latest and latest.status == SyncRun.Status.FAILED else None
+    return SyncStatus(
+        last_success=last_success.finished_at if last_success else None,
+        running_since=running.started_at if running else None,
+        last_failure=failed.message if failed else "",
     )

@@ -2,19 +2,8 @@
 
 from django.db import migrations
 
-ROLES = {
-    "Viewer": ["browse_catalogue", "browse_inventory"],
-    "Operator": [
-        "browse_catalogue",
-        "browse_inventory",
-        "buy_number",
-        "configure_number",
-        "cancel_number",
-        "sync_numbers",
-        "annotate_number",
-    ],
-    "Auditor": ["review_audit", "view_operation"],
-}
+from inventory.roles import ROLES
+
 # Permissions are normally created after migrations; these are needed now.
 PERMISSION_MODELS = {
     "browse_catalogue": ("ownednumber", "Can search the numbers on sale"),

@@ -1,0 +1,44 @@
+"""CSV rows for exports, streamed: the file is written as it is read, never held whole."""
+
+import csv
+from collections.abc import Iterable, Iterator
+
+
+class _Echo:
+    """A file-like object whose write() hands the line back instead of storing it."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def stream_csv(header: list[str], rows: Iterable[list]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(header)
+    for row in rows:
+        yield writer.writerow([_safe(value) for value in row])
+
+
+def _safe(value) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas; such text gets a quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+INVENTORY_HEADER = [
+    "msisdn", "country", "type", "features", "monthly_cost_eur", "setup_cost_eur",
+    "purchased_at", "label", "team", "mo_http_url", "voice_callback_type",
+    "voice_callback_value", "voice_status_callback",
+]  # fmt: skip
+
+
+def csv_rows(numbers) -> Iterator[str]:
+    return stream_csv(
+        INVENTORY_HEADER,
+        (
+            [n.msisdn, n.country, n.type, " ".join(n.features), n.monthly_cost, n.setup_cost,
+             n.purchased_at.isoformat() if n.purchased_at else "", n.label, n.team,
+             n.mo_http_url, n.voice_callback_type, n.voice_callback_value,
+             n.voice_status_callback]
+            for n in numbers
+        ),
+    )  # fmt: skip

@@ -1,0 +1,29 @@
+"""View decorators: permissions are checked on the server, and refusals are audited."""
+
+from functools import wraps
+
+from django.core.exceptions import PermissionDenied
+
+from inventory import services
+from inventory.audit import Actor
+
+
+def permission_required(permission: str):
+    """Like Django's, but answers 403 (never a login redirect) and records the refusal."""
+
+    def decorator(view):
+        @wraps(view)
+        def checked(request, *args, **kwargs):
+            if request.user.has_perm(permission):
+                return view(request, *args, **kwargs)
+            services.access_denied_record(
+                actor=Actor.from_request(request),
+                permission=permission,
+                method=request.method,
+                path=request.path,
+            )
+            raise PermissionDenied(f"Your role does not allow this ({permission}).")
+
+        return checked
+
+    return decorator

@@ -1,0 +1,406 @@
+"""Forms: every piece of user input is cleaned here before a service sees it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+from django import forms
+from django.core import signing
+
+from inventory import phone
+from inventory.models import Feature, NumberType
+
+PAGE_SIZES = [(10, "10"), (20, "20"), (50, "50"), (100, "100")]
+_SEPARATORS = re.compile(r"[\s().\-/]")
+_ASCII_DIGITS = re.compile(r"[0-9]*")
+
+
+MATCH_MODES = [
+    ("starts", "starts with"),
+    ("contains", "contains"),
+    ("ends", "ends with"),
+]
+# The API's search_pattern values for each match mode.
+SEARCH_PATTERN = {"starts": 0, "contains": 1, "ends": 2}
+
+
+@dataclass(frozen=True)
+class DigitPattern:
+    """A digit pattern the user typed, turned into what the API expects."""
+
+    digits: str  # what is sent as `pattern`
+    mode: str  # starts / contains / ends
+
+    @property
+    def search_pattern(self) -> int:
+        return SEARCH_PATTERN[self.mode]
+
+    def describe(self) -> str:
+        shown = f"+{self.digits}" if self.mode == "starts" else self.digits
+        return f"{dict(MATCH_MODES)[self.mode]} {shown}"
+
+
+def clean_digit_pattern(raw: str, *, mode: str, country: str) -> DigitPattern | None:
+    """Turn what a person typed into the API's pattern, or raise ValidationError.
+
+    "Starts with" matches whole international numbers, so national input (06…, 020…) gets
+    the country code and loses the national prefix; +31… and 0031… are taken as they are.
+    """
+    text = _SEPARATORS.sub("", raw or "")
+    if not text:
+        return None
+    if mode != "starts":
+        if text.startswith("+"):
+            raise forms.ValidationError(
+                "A country code (+) only makes sense with “starts with”.", code="plus"
+            )
+        return DigitPattern(digits=_digits(text), mode=mode)
+    international = text.startswith(("+", "00"))
+    digits = _digits(text[1:] if text.startswith("+") else text[2:] if international else text)
+    return DigitPattern(digits=_international_prefix(digits, international, country), mode=mode)
+
+
+def _digits(text: str) -> str:
+    if not _ASCII_DIGITS.fullmatch(text):
+        raise forms.ValidationError(
+            "Use digits only (spaces, dashes and a leading + are fine).", code="not_digits"
+        )
+    if len(text) > 15:
+        raise forms.ValidationError("That is longer than any phone number.", code="too_long")
+    return text
+
+
+def _international_prefix(digits: str, international: bool, country: str) -> str:
+    if not country:
+        if not international:
+            raise forms.ValidationError(
+                "Choose a country, or type the number with its country code (+31…).",
+                code="needs_country",
+            )
+        return digits
+    code = phone.calling_code(country)
+    if international:
+        if not digits.startswith(code):
+            raise forms.ValidationError(
+                f"+{digits} is not a {phone.country_name(country)} number: "
+                f"those start with +{code}.",
+                code="wrong_country",
+            )
+        prefix = digits
+    else:
+        national_prefix = phone.national_prefix(country)
+        if national_prefix and digits.startswith(national_prefix):
+            digits = digits[len(national_prefix) :]
+        prefix = code + digits
+    if len(prefix) > 15:
+        raise forms.ValidationError("That is longer than any phone number.", code="too_long")
+    return prefix
+
+
+def _with_default_match(data, mode: str):
+    """A search without a match mode uses the default one, and the page shows it chosen."""
+    if data is None or data.get("match"):
+        return data
+    data = data.copy()
+    data["match"] = mode
+    return data
+
+
+class CatalogueSearchForm(forms.Form):
+    country = forms.ChoiceField(choices=phone.country_choices)
+    type = forms.ChoiceField(
+        label="Number type",
+        choices=[("", "Any type"), *NumberType.choices],
+        required=False,
+    )
+    features = forms.MultipleChoiceField(
+        choices=Feature.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    match = forms.ChoiceField(
+        label="Match", choices=MATCH_MODES, initial="starts", required=False,
+        widget=forms.RadioSelect,
+    )  # fmt: skip
+    pattern = forms.CharField(
+        label="Digits",
+        max_length=20,
+        required=False,
+        help_text="For “starts with”, type the number as you know it: 06…, 020… or +31….",
+    )
+    size = forms.TypedChoiceField(
+        label="Per page", choices=PAGE_SIZES, coerce=int, initial=20, required=False
+    )
+    page = forms.IntegerField(min_value=1, max_value=10_000, required=False)
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(_with_default_match(data, "starts"), *args, **kwargs)
+        self.fields["country"].error_messages["invalid_choice"] = (
+            "“%(value)s” is not a country the portal can search."
+        )
+        self.fields["pattern"].widget.attrs.update(inputmode="tel", autocomplete="off")
+
+    def clean(self):
+        data = super().clean()
+        data["size"] = data.get("size") or 20
+        data["page"] = data.get("page") or 1
+        data["match"] = data.get("match") or "starts"
+        if "country" in data and "pattern" in data:
+            try:
+                data["digit_pattern"] = clean_digit_pattern(
+                    data["pattern"], mode=data["match"], country=data["country"]
+                )
+            except forms.ValidationError as error:
+                self.add_error("pattern", error)
+        return data
+
+
+# --- buying -------------------------------------------------------------------------------
+
+OFFER_SALT = "inventory.offer"
+OFFER_MAX_AGE = 15 * 60  # seconds a confirmation page stays valid
+
+
+class OfferLookupForm(forms.Form):
+    """Which number the user wants to buy (from a search result link)."""
+
+    country = forms.ChoiceField(choices=phone.country_choices)
+    msisdn = forms.RegexField(regex=r"^[1-9]\d{6,14}$", error_messages={
+        "invalid": "That is not a complete international number (7 to 15 digits)."
+    })  # fmt: skip
+
+
+class PurchaseConfirmForm(forms.Form):
+    """The confirmation: a signed copy of the offer the user saw, with its one-time token."""
+
+    offer = forms.CharField(widget=forms.HiddenInput)
+
+    def clean_offer(self) -> dict:
+        try:
+            return signing.loads(self.cleaned_data["offer"], salt=OFFER_SALT, max_age=OFFER_MAX_AGE)
+        except signing.SignatureExpired as expired:
+            raise forms.ValidationError(
+                "This confirmation page has expired; check the price again and confirm.",
+                code="expired",
+            ) from expired
+        except signing.BadSignature as bad:
+            raise forms.ValidationError(
+                "This confirmation could not be verified; start again from the search.",
+                code="bad_signature",
+            ) from bad
+
+
+def sign_offer(offer: dict) -> str:
+    return signing.dumps(offer, salt=OFFER_SALT)
+
+
+# --- inventory ------------------------------------------------------------------------------
+
+INVENTORY_SORTS = {
+    "msisdn": "Number",
+    "country": "Country",
+    "type": "Type",
+    "monthly_cost": "Monthly cost",
+    "purchased_at": "Bought",
+    "label": "Label",
+}
+INVENTORY_SORT_CHOICES = [
+    (f"{sign}{key}", f"{label} {arrow}")
+    for key, label in INVENTORY_SORTS.items()
+    for sign, arrow in (("", "↑"), ("-", "↓"))
+]
+
+
+class InventoryFilterForm(forms.Form):
+    """Filters over the local cache: the same match modes as the catalogue, no API call."""
+
+    country = forms.ChoiceField(
+        choices=lambda: [("", "All countries"), *phone.country_choices()], required=False
+    )
+    type = forms.ChoiceField(
+        label="Number type", choices=[("", "Any type"), *NumberType.choices], required=False
+    )
+    features = forms.MultipleChoiceField(
+        choices=Feature.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    match = forms.ChoiceField(
+        choices=MATCH_MODES, initial="contains", required=False, widget=forms.RadioSelect
+    )
+    pattern = forms.CharField(label="Digits", max_length=20, required=False)
+    configured = forms.ChoiceField(
+        label="Routing",
+        choices=[
+            ("", "Any routing"),
+            ("yes", "Webhook or voice routing set"),
+            ("no", "Nothing configured"),
+        ],
+        required=False,
+    )
+    q = forms.CharField(label="Label, team or notes", max_length=100, required=False)
+    sort = forms.ChoiceField(choices=INVENTORY_SORT_CHOICES, required=False)
+    size = forms.TypedChoiceField(
+        label="Per page", choices=PAGE_SIZES, coerce=int, initial=50, required=False
+    )
+    page = forms.IntegerField(min_value=1, max_value=1_000_000, required=False)
+
+    def __init__(self, data=None, *args, **kwargs):
+        super().__init__(_with_default_match(data, "contains"), *args, **kwargs)
+        self.fields["pattern"].widget.attrs.update(inputmode="tel", autocomplete="off")
+
+    def clean(self):
+        data = super().clean()
+        data["size"] = data.get("size") or 50
+        data["page"] = data.get("page") or 1
+        data["sort"] = data.get("sort") or "msisdn"
+        data["match"] = data.get("match") or "contains"
+        data["digit_pattern"] = None
+        if "pattern" in data:
+            try:
+                data["digit_pattern"] = clean_digit_pattern(
+                    data["pattern"], mode=data["match"], country=data.get("country") or ""
+                )
+            except forms.ValidationError as error:
+                self.add_error("pattern", error)
+        return data
+
+
+# --- configure and cancel -------------------------------------------------------------------
+
+_SIP_URI = re.compile(
+    r"^sips?:[^@\s]+@[A-Za-z0-9.-]+(:\d{1,5})?(;[^\s]*)?$|^sips?:[A-Za-z0-9.-]+(:\d{1,5})?$"
+)
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_WEBHOOK_HELP = "Must answer HTTP 200 to the provider's check. Leave empty to remove it."
+
+
+def _e164_digits(raw: str) -> str:
+    """An E.164 number typed as +31 6 12345678, 0031612345678 or 31612345678 → its digits."""
+    text = _SEPARATORS.sub("", raw)
+    digits = text[1:] if text.startswith("+") else text[2:] if text.startswith("00") else text
+    if not re.fullmatch(r"[1-9][0-9]{6,14}", digits):
+        raise forms.ValidationError(
+            "Type a full international number, such as +31 20 123 4567.", code="not_e164"
+        )
+    parsed = phonenumbers_parse(digits)
+    if parsed is None:
+        raise forms.ValidationError("That is not a valid phone number.", code="invalid_number")
+    return digits
+
+
+def phonenumbers_parse(digits: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        number = phonenumbers.parse(f"+{digits}")
+    except phonenumbers.NumberParseException:
+        return None
+    return number if phonenumbers.is_possible_number(number) else None
+
+
+class ConfigureForm(forms.Form):
+    """A number's webhooks and voice routing, by the API's field names."""
+
+    moHttpUrl = forms.URLField(
+        label="Inbound SMS webhook", max_length=500, required=False, assume_scheme="https",
+        help_text=_WEBHOOK_HELP,
+    )  # fmt: skip
+    moSmppSysType = forms.CharField(
+        label="SMPP system type", max_length=40, required=False,
+        help_text="Only for accounts that receive messages over SMPP.",
+    )  # fmt: skip
+    voiceCallbackType = forms.ChoiceField(
+        label="Send calls to",
+        choices=[("", "Nowhere (no voice routing)"), ("sip", "A SIP URI"),
+                 ("tel", "Another phone number"), ("app", "An application (id)")],
+        required=False,
+    )  # fmt: skip
+    voiceCallbackValue = forms.CharField(
+        label="Destination", max_length=500, required=False,
+        help_text="sip:user@example.com, +31 20 123 4567, or an application id (UUID).",
+    )  # fmt: skip
+    voiceStatusCallback = forms.URLField(
+        label="Call status webhook", max_length=500, required=False, assume_scheme="https",
+        help_text=_WEBHOOK_HELP,
+    )  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("voiceCallbackType", "")
+        value = (data.get("voiceCallbackValue") or "").strip()
+        if kind and not value:
+            self.add_error("voiceCallbackValue", "Say where calls should go.")
+        elif value and not kind:
+            self.add_error("voiceCallbackType", "Choose what kind of destination this is.")
+        elif kind == "sip" and not _SIP_URI.match(value):
+            self.add_error("voiceCallbackValue", "A SIP URI looks like sip:user@example.com.")
+        elif kind == "app" and not _UUID.match(value):
+            self.add_error("voiceCallbackValue", "An application id looks like 1b2c3d4e-…-…-…-…")
+        elif kind == "tel":
+            try:
+                value = _e164_digits(value)
+            except forms.ValidationError as error:
+                self.add_error("voiceCallbackValue", error)
+        data["voiceCallbackValue"] = value
+        return data
+
+    def changes(self, current: dict[str, str]) -> dict[str, str]:
+        """Only what differs from `current`; voice type and value always travel together."""
+        wanted = {name: self.cleaned_data.get(name) or "" for name in self.fields}
+        changed = {name: value for name, value in wanted.items() if value != current.get(name, "")}
+        if {"voiceCallbackType", "voiceCallbackValue"} & changed.keys():
+            changed["voiceCallbackType"] = wanted["voiceCallbackType"]
+            changed["voiceCallbackValue"] = wanted["voiceCallbackValue"]
+        return changed
+
+
+CHANGE_SALT = "inventory.change"
+
+
+class SignedChangeForm(forms.Form):
+    """A reviewed change, signed when it was shown, with its one-time token."""
+
+    change = forms.CharField(widget=forms.HiddenInput)
+
+    def clean_change(self) -> dict:
+        try:
+            return signing.loads(
+                self.cleaned_data["change"], salt=CHANGE_SALT, max_age=OFFER_MAX_AGE
+            )
+        except signing.SignatureExpired as expired:
+            raise forms.ValidationError(
+                "This review has expired; review the change again.", code="expired"
+            ) from expired
+        except signing.BadSignature as bad:
+            raise forms.ValidationError(
+                "This change could not be verified; start again.", code="bad_signature"
+            ) from bad
+
+
+def sign_change(change: dict) -> str:
+    return signing.dumps(change, salt=CHANGE_SALT)
+
+
+class CancelForm(forms.Form):
+    """Cancelling takes real effort: the user types the whole number."""
+
+    typed = forms.CharField(label="Type the full number to confirm", max_length=30)
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, msisdn: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.msisdn = msisdn
+        self.fields["typed"].widget.attrs.update(autocomplete="off", inputmode="tel")
+
+    def clean_typed(self) -> str:
+        text = _SEPARATORS.sub("", self.cleaned_data["typed"])
+        digits = text[1:] if text.startswith("+") else text[2:] if text.startswith("00") else text
+        if digits != self.msisdn:
+            raise forms.ValidationError(
+                "That is not this number. Type it in full, with its country code.",
+                code="mismatch",
+            )
+        return digits
+
+
+class AnnotateForm(forms.Form):
+    label = forms.CharField(max_length=100, required=False)
+    team = forms.CharField(label="Owner / team", max_length=100, required=False)
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)

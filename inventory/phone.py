@@ -1,0 +1,69 @@
+"""Phone-number and country presentation, on top of `phonenumbers` and `pycountry`."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import phonenumbers
+import pycountry
+from phonenumbers import PhoneNumberFormat
+
+
+def flag(country_code: str) -> str:
+    """The flag emoji of an ISO 3166-1 alpha-2 code (regional indicator letters)."""
+    code = country_code.upper()
+    if len(code) != 2 or not code.isalpha():
+        return ""
+    return "".join(chr(0x1F1E6 + ord(letter) - ord("A")) for letter in code)
+
+
+@cache
+def country_name(country_code: str) -> str:
+    country = pycountry.countries.get(alpha_2=country_code.upper())
+    if country is None:
+        return country_code.upper()
+    return getattr(country, "common_name", None) or country.name
+
+
+@cache
+def country_choices() -> list[tuple[str, str]]:
+    """Every country with a numbering plan, by name: ("NL", "🇳🇱 Netherlands (NL)")."""
+    codes = phonenumbers.SUPPORTED_REGIONS & {c.alpha_2 for c in pycountry.countries}
+    named = sorted((country_name(code), code) for code in codes)
+    return [(code, f"{flag(code)} {name} ({code})") for name, code in named]
+
+
+def calling_code(country_code: str) -> str:
+    return str(phonenumbers.country_code_for_region(country_code.upper()) or "")
+
+
+def national_prefix(country_code: str) -> str:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(country_code.upper())
+    return (metadata.national_prefix or "") if metadata else ""
+
+
+def _parsed(msisdn: str) -> phonenumbers.PhoneNumber | None:
+    try:
+        return phonenumbers.parse(f"+{msisdn}")
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def international(msisdn: str) -> str:
+    """+44 7700 900123"""
+    number = _parsed(msisdn)
+    if number is None:
+        return f"+{msisdn}"
+    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+
+
+def national(msisdn: str) -> str:
+    """07700 900123, as people in the number's own country write it."""
+    number = _parsed(msisdn)
+    if number is None:
+        return msisdn
+    return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+
+
+def e164(msisdn: str) -> str:
+    return f"+{msisdn}"

@@ -1,0 +1,31 @@
+"""The three roles and the permissions each carries."""
+
+VIEWER_PERMISSIONS = ["browse_catalogue", "browse_inventory"]
+ROLES = {
+    "Viewer": VIEWER_PERMISSIONS,
+    "Operator": [
+        *VIEWER_PERMISSIONS,
+        "buy_number",
+        "configure_number",
+        "cancel_number",
+        "sync_numbers",
+        "annotate_number",
+    ],
+    "Auditor": ["review_audit", "view_operation"],
+}
+
+
+def create_missing_roles(*, sender=None, apps=None, using="default", **kwargs) -> None:
+    """post_migrate: a role that does not exist yet (a new database, or one a test emptied)
+    is created with its permissions. Existing roles are left as administrators made them."""
+    if sender is not None and sender.name != "inventory":
+        return
+    from django.contrib.auth.models import Group, Permission
+
+    for role, codenames in ROLES.items():
+        group, created = Group.objects.using(using).get_or_create(name=role)
+        if created:
+            permissions = Permission.objects.using(using).filter(
+                content_type__app_label="inventory", codename__in=codenames
+            )
+            group.permissions.set(permissions)

@@ -1,0 +1,116 @@
+"""The catalogue search page."""
+
+from django.test import override_settings
+
+from inventory.models import Action, Operation, Outcome
+from inventory.tests.base import BaseTestCase
+
+SEARCH = "GET /number/search"
+
+
+class CatalogueTestCase(BaseTestCase):
+    url = "/catalogue/"
+
+    def test_it_shows_the_search_form_without_calling_the_api(self):
+        self.login(self.viewer)
+        response = self.client.get(self.url)
+        self.assertContains(response, "Numbers on sale")
+        self.assertContains(response, "🇳🇱 Netherlands (NL)")
+        assert self.sandbox.calls(SEARCH) == 0
+
+    def test_it_lists_numbers_formatted_with_prices(self):
+        self.login(self.viewer)
+        response = self.client.get(self.url, {"country": "GB", "type": "mobile-lvn", "size": 10})
+
+        self.assertContains(response, "Page 1 of")
+        page = response.context["results"].page
+        assert len(page.items) == 10
+        first = page.items[0]
+        self.assertContains(response, "+44 7")  # international format
+        self.assertContains(response, f"€{first.cost:.2f}")
+        assert self.sandbox.calls(SEARCH) == 1
+
+    def test_it_shows_the_query_it_sent(self):
+        self.login(self.viewer)
+        response = self.client.get(self.url, {"country": "NL", "pattern": "06", "match": "starts"})
+        self.assertContains(response, "pattern=316&amp;search_pattern=0")
+        self.assertContains(response, "Numbers starts with +316")
+
+    def test_a_repeated_search_is_answered_from_the_cache(self):
+        self.login(self.viewer)
+        query = {"country": "NL", "type": "landline"}
+        self.client.get(self.url, query)
+        response = self.client.get(self.url, query)
+
+        assert response.context["results"].from_cache
+        assert self.sandbox.calls(SEARCH) == 1
+
+    @override_settings(CATALOGUE_CACHE_SECONDS=0)
+    def test_the_cache_window_is_configurable(self):
+        self.login(self.viewer)
+        query = {"country": "NL", "type": "landline"}
+        self.client.get(self.url, query)
+        self.client.get(self.url, query)
+        assert self.sandbox.calls(SEARCH) == 2
+
+    def test_another_page_is_another_query(self):
+        self.login(self.viewer)
+        self.client.get(self.url, {"country": "NL", "page": 1})
+        response = self.client.get(self.url, {"country": "NL", "page": 2})
+        self.assertContains(response, "Page 2 of")
+        assert self.sandbox.calls(SEARCH) == 2
+
+    def test_no_matches_say_so_and_keep_the_form_filled_in(self):
+        self.login(self.viewer)
+        response = self.client.get(
+            self.url, {"country": "NL", "pattern": "99999", "match": "ends", "type": "landline"}
+        )
+        self.assertContains(response, "match these filters")
+        self.assertContains(response, 'value="99999"')
+
+    def test_a_country_without_numbers_on_sale_says_so(self):
+        self.login(self.viewer)
+        response = self.client.get(self.url, {"country": "GL"})
+        self.assertContains(response, "No numbers are on sale in Greenland")
+
+    def test_an_unknown_country_is_a_field_error(self):
+        self.login(self.viewer)
+        response = self.client.get(self.url, {"country": "XX"})
+        self.assertContains(response, "is not a country the portal can search")
+        assert self.sandbox.calls(SEARCH) == 0
+
+    def test_a_throttled_api_gives_a_clear_message_and_keeps_the_form(self):
+        self.login(self.viewer)
+        self.sandbox.fault(SEARCH, "throttle", delay=30)
+        response = self.client.get(self.url, {"country": "NL", "pattern": "020"})
+        self.assertContains(response, "quota is used up")
+        self.assertContains(response, 'value="020"')
+
+    def test_an_unreachable_api_gives_a_clear_message(self):
+        self.login(self.viewer)
+        self.sandbox.fault(SEARCH, "error", status=503, count=50)
+        response = self.client.get(self.url, {"country": "NL"})
+        assert response.status_code == 200
+        self.assertContains(response, "did not run", status_code=200)
+
+    def test_a_page_past_the_end_offers_the_last_page(self):
+        self.login(self.viewer)
+        response = self.client.get(self.url, {"country": "NL", "type": "landline", "page": 9999})
+        self.assertContains(response, "Go to the last page")
+
+    def test_operators_see_buy_buttons_and_viewers_do_not(self):
+        query = {"country": "GB", "size": 10}
+        self.login(self.viewer)
+        self.assertNotContains(self.client.get(self.url, query), "Buy…")
+        self.login(self.operator)
+        self.assertContains(self.client.get(self.url, query), "Buy…", count=10)
+
+    def test_an_auditor_is_refused_and_the_refusal_is_audited(self):
+        self.login(self.auditor)
+        response = self.client.get(self.url, {"country": "NL"})
+        assert response.status_code == 403
+        refusal = Operation.objects.get(action=Action.DENIED)
+        assert refusal.outcome == Outcome.DENIED
+        assert refusal.actor_username == "audrey"
+        assert refusal.request["permission"] == "inventory.browse_catalogue"
+        assert self.sandbox.calls(SEARCH) == 0

@@ -1,0 +1,199 @@
+"""The control surface under /_sandbox/: inspect and steer the simulation.
+
+No auth, no quota, not counted: these endpoints stand outside the simulated API, for tests,
+demos and benchmarks.
+"""
+
+import json
+import time
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import catalogue, params
+from .faults import fault_problems
+from .options import option_problems
+from .params import FEATURES
+from .simulator import ENVIRON_KEY, starters
+from .state import CONFIG_FIELDS, OwnedFilter, OwnedNumber
+
+
+class BadRequest(Exception):
+    """A control request that cannot be carried out; `errors` is keyed by field."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _json_view(view):
+    """Turn a BadRequest raised by `view` into a 400 with its field errors."""
+
+    def wrapper(request: HttpRequest) -> JsonResponse:
+        try:
+            return view(request, request.META[ENVIRON_KEY])
+        except BadRequest as problem:
+            return JsonResponse(problem.errors, status=400)
+
+    wrapper.__name__ = view.__name__
+    return wrapper
+
+
+@require_GET
+@_json_view
+def state(request: HttpRequest, sim) -> JsonResponse:
+    """Owned numbers (all, one, or none with ?numbers=0), counters, faults and options."""
+    calls, outcomes = sim.store.counters()
+    body: dict = {"owned_count": sim.store.owned_count()}
+    msisdn = request.GET.get("msisdn")
+    if msisdn:
+        number = sim.store.owned(msisdn)
+        body["owned"] = [number.as_api()] if number else []
+    elif request.GET.get("numbers") != "0":
+        _, every = sim.store.owned_page(OwnedFilter(), offset=0, limit=-1)
+        body["owned"] = [number.as_api() for number in every]
+    body.update(
+        calls=calls, responses=outcomes, faults=sim.faults.pending(), options=sim.options.public()
+    )
+    return JsonResponse(body)
+
+
+@require_http_methods(["GET", "POST", "DELETE"])
+@_json_view
+def faults(request: HttpRequest, sim) -> JsonResponse:
+    if request.method == "DELETE":
+        sim.faults.clear()
+        return JsonResponse({"faults": []})
+    if request.method == "GET":
+        return JsonResponse({"faults": sim.faults.pending()})
+    spec = _json_body(request)
+    problems = fault_problems(spec)
+    if problems:
+        raise BadRequest(problems)
+    return JsonResponse(sim.faults.add(spec).as_dict(), status=201)
+
+
+@require_POST
+@_json_view
+def reset(request: HttpRequest, sim) -> JsonResponse:
+    """Start over; options in the body override the server's until the next reset."""
+    overrides = _json_body(request)
+    problems = option_problems(overrides)
+    if problems:
+        raise BadRequest(problems)
+    sim.reset(overrides)
+    return JsonResponse({"owned_count": sim.store.owned_count(), "options": sim.options.public()})
+
+
+@require_POST
+@_json_view
+def owned(request: HttpRequest, sim) -> JsonResponse:
+    """Change the account behind the portal's back, as another tool would."""
+    body = _json_body(request)
+    unknown = set(body) - {"add", "add_random", "remove", "change"}
+    if unknown:
+        raise BadRequest(dict.fromkeys(unknown, "Unknown field."))
+    additions = [_number_from(item) for item in _list(body, "add")]
+    extra = body.get("add_random", 0)
+    if not isinstance(extra, int) or isinstance(extra, bool) or extra < 0:
+        raise BadRequest({"add_random": "Must be a whole number."})
+    removals = [_msisdn_from(item, "remove") for item in _list(body, "remove")]
+    changes = [_change_from(item, sim) for item in _list(body, "change")]
+
+    added = sim.store.add(additions, replace=True)
+    added += _add_random(sim, extra)
+    removed = sim.store.remove(removals)
+    changed = sum(sim.store.configure(msisdn, fields) for msisdn, fields in changes)
+    counts = {"added": added, "removed": removed, "changed": changed}
+    return JsonResponse({**counts, "owned_count": sim.store.owned_count()})
+
+
+@require_POST
+@_json_view
+def expire_tokens(request: HttpRequest, sim) -> JsonResponse:
+    return JsonResponse({"expired": sim.store.expire_tokens(time.time())})
+
+
+def not_found(request: HttpRequest, exception=None) -> JsonResponse:
+    return JsonResponse({"error": f"Nothing at {request.path}."}, status=404)
+
+
+def server_error(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"error": "The sandbox failed; see its log."}, status=500)
+
+
+def _json_body(request: HttpRequest) -> dict:
+    if not request.body.strip():
+        return {}
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        body = None
+    if not isinstance(body, dict):
+        raise BadRequest({"body": "Must be a JSON object."})
+    return body
+
+
+def _list(body: dict, name: str) -> list:
+    value = body.get(name, [])
+    if not isinstance(value, list):
+        raise BadRequest({name: "Must be a list."})
+    return value
+
+
+def _msisdn_from(value, field: str) -> str:
+    if not isinstance(value, str) or not params.MSISDN.fullmatch(value):
+        raise BadRequest({field: f"Not an msisdn: {value!r}."})
+    return value
+
+
+def _number_from(item) -> OwnedNumber:
+    """An owned number from {"country", "msisdn", "type", "features", config fields...}."""
+    if not isinstance(item, dict):
+        raise BadRequest({"add": "Each item must be an object."})
+    unknown = set(item) - {"country", "msisdn", "type", "features", *CONFIG_FIELDS}
+    country, number_type = item.get("country"), item.get("type")
+    features = item.get("features", ["VOICE"])
+    problems = {f"add.{name}": "Unknown field." for name in unknown}
+    if not isinstance(country, str) or not params.COUNTRY.fullmatch(country):
+        problems["add.country"] = "Must be an ISO 3166-1 alpha-2 code in upper case."
+    if number_type not in catalogue.NUMBER_TYPES:
+        problems["add.type"] = f"Must be one of {', '.join(catalogue.NUMBER_TYPES)}."
+    if not isinstance(features, list) or not set(features) <= set(FEATURES):
+        problems["add.features"] = f"Must be a list drawn from {', '.join(FEATURES)}."
+    config = _config_from(item, "add")
+    if problems:
+        raise BadRequest(problems)
+    msisdn = _msisdn_from(item.get("msisdn"), "add.msisdn")
+    return OwnedNumber(country, msisdn, number_type, tuple(features), config)
+
+
+def _change_from(item, sim) -> tuple[str, dict[str, str | None]]:
+    if not isinstance(item, dict):
+        raise BadRequest({"change": "Each item must be an object."})
+    msisdn = _msisdn_from(item.get("msisdn"), "change.msisdn")
+    unknown = set(item) - {"msisdn", *CONFIG_FIELDS}
+    if unknown:
+        raise BadRequest({f"change.{name}": "Unknown field." for name in unknown})
+    if sim.store.owned(msisdn) is None:
+        raise BadRequest({"change.msisdn": f"The account does not own {msisdn}."})
+    fields = {name: item[name] or None for name in CONFIG_FIELDS if name in item}
+    if not all(value is None or isinstance(value, str) for value in fields.values()):
+        raise BadRequest({"change": "Configuration values must be strings, or null to clear."})
+    return msisdn, fields
+
+
+def _config_from(item: dict, field: str) -> dict[str, str]:
+    config = {name: item[name] for name in CONFIG_FIELDS if item.get(name)}
+    if not all(isinstance(value, str) for value in config.values()):
+        raise BadRequest({field: "Configuration values must be strings."})
+    return config
+
+
+def _add_random(sim, count: int) -> int:
+    if not count:
+        return 0
+    owned = sim.store.msisdns()
+    # A label of its own per batch, so the next batch draws different numbers.
+    fresh = starters(sim.options.seed, count, label=f"extra:{len(owned)}", avoid=owned)
+    return sim.store.add(fresh)

@@ -1,0 +1,115 @@
+"""Faults injected on demand: the trouble a real provider and network can cause.
+
+A fault names an operation ("POST /number/buy", or "*" for any) and a kind. Queued faults
+are consulted in order; the first that matches fires and uses up one of its `count`. A fault
+with a `rate` fires on that fraction of matching calls (rolled with a seeded generator).
+"""
+
+import random
+import threading
+from dataclasses import asdict, dataclass
+
+KINDS = ("delay", "timeout", "reset", "error", "throttle", "malformed", "ignore")
+# Seconds: how long `delay` waits, how long `timeout` holds the line, and the Retry-After
+# a `throttle` announces, when the fault does not say.
+DEFAULT_DELAY = {"delay": 1.0, "timeout": 30.0, "throttle": 1.0}
+ANY_OPERATION = "*"
+
+
+@dataclass
+class Fault:
+    id: int
+    operation: str
+    kind: str
+    status: int = 500
+    delay: float | None = None
+    after_effect: bool = False
+    count: int | None = 1  # firings left; None means unlimited (a `rate` fault without count)
+    rate: float | None = None
+
+    @property
+    def seconds(self) -> float:
+        return self.delay if self.delay is not None else DEFAULT_DELAY.get(self.kind, 0.0)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def fault_problems(spec: dict) -> dict[str, str]:
+    """Field-keyed complaints about a fault specification (empty when it is fine)."""
+    problems = {}
+    operation = spec.get("operation")
+    if not isinstance(operation, str) or not (operation == ANY_OPERATION or " /" in operation):
+        problems["operation"] = 'Must look like "POST /number/buy", or be "*".'
+    if spec.get("kind") not in KINDS:
+        problems["kind"] = f"Must be one of {', '.join(KINDS)}."
+    checks = {
+        "status": lambda v: _is_int(v) and 100 <= v <= 599,
+        "delay": lambda v: _is_number(v) and v >= 0,
+        "after_effect": lambda v: isinstance(v, bool),
+        "count": lambda v: _is_int(v) and v >= 1,
+        "rate": lambda v: _is_number(v) and 0 < v <= 1,
+    }
+    for name, valid in checks.items():
+        if name in spec and not valid(spec[name]):
+            problems[name] = "Invalid value."
+    unknown = set(spec) - set(checks) - {"operation", "kind"}
+    problems.update(dict.fromkeys(unknown, "Unknown field."))
+    return problems
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+class FaultBook:
+    def __init__(self, seed: int):
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self._next_id = 1
+        self._dice = random.Random(f"faults:{seed}")
+
+    def add(self, spec: dict) -> Fault:
+        """Queue a fault from a specification that `fault_problems` found valid."""
+        count = spec.get("count", None if "rate" in spec else 1)
+        with self._lock:
+            fault = Fault(
+                id=self._next_id,
+                operation=spec["operation"],
+                kind=spec["kind"],
+                status=spec.get("status", 500),
+                delay=spec.get("delay"),
+                after_effect=spec.get("after_effect", False),
+                count=count,
+                rate=spec.get("rate"),
+            )
+            self._next_id += 1
+            self._faults.append(fault)
+        return fault
+
+    def take(self, operation: str) -> Fault | None:
+        """The fault that fires for this call, if any, with its count used up by one."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.operation not in (operation, ANY_OPERATION):
+                    continue
+                if fault.rate is not None and self._dice.random() >= fault.rate:
+                    continue
+                if fault.count is not None:
+                    fault.count -= 1
+                    if fault.count == 0:
+                        self._faults.remove(fault)
+                return fault
+        return None
+
+    def pending(self) -> list[dict]:
+        with self._lock:
+            return [fault.as_dict() for fault in self._faults]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()

@@ -1,0 +1,54 @@
+"""One running simulation: its options, its stored state, its quota windows and its faults."""
+
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from .catalogue import catalogue_for, starter_numbers
+from .faults import FaultBook
+from .options import SandboxOptions
+from .quota import QuotaBook
+from .state import OwnedNumber, Store
+
+# Where the WSGI environ carries the simulator to the views.
+ENVIRON_KEY = "sandbox.simulator"
+
+
+class Simulator:
+    def __init__(self, state_path: Path, options: SandboxOptions):
+        self.base_options = options
+        self.store = Store(state_path)
+        self._reset_lock = threading.Lock()
+        self._install(options)
+        # A state file that already holds an account keeps it: that is what persistence means.
+        if not self.store.is_seeded():
+            self.store.reset(starters(options.seed, options.owned))
+
+    def reset(self, overrides: dict | None = None) -> None:
+        """Start over from the server's options, with `overrides` until the next reset."""
+        options = replace(self.base_options, **(overrides or {}))
+        with self._reset_lock:
+            self.store.reset(starters(options.seed, options.owned))
+            self._install(options)
+
+    def pause(self) -> None:
+        """The fixed extra latency of every API call, for benchmarks."""
+        if self.options.latency_ms:
+            time.sleep(self.options.latency_ms / 1000)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def _install(self, options: SandboxOptions) -> None:
+        self.options = options
+        self.catalogue = catalogue_for(options.seed)
+        self.quota = QuotaBook(options.quota)
+        self.faults = FaultBook(options.seed)
+
+
+def starters(seed: int, count: int, **kwargs) -> list[OwnedNumber]:
+    return [
+        OwnedNumber(country=s.country, msisdn=s.msisdn, type=s.type, features=s.features)
+        for s in starter_numbers(seed, count, **kwargs)
+    ]
