@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
 
 from inventory import services
 from inventory.audit import Actor
@@ -22,7 +22,7 @@ def permission_required(permission: str):
                 method=request.method,
                 path=request.path,
             )
-            raise PermissionDenied(f"Your role does not allow this ({permission}).")
+            return render(request, "403.html", {"permission": permission}, status=403)
 
         return checked
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import phonenumbers
 from django import forms
 from django.core import signing
+from django.core.validators import URLValidator
 
 from inventory import phone
 from inventory.models import Feature, NumberType
@@ -273,6 +274,16 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _WEBHOOK_HELP = "Must answer HTTP 200 to the provider's check. Leave empty to remove it."
 
 
+class WebhookField(forms.URLField):
+    """An http(s) URL the provider will call."""
+
+    default_validators = [URLValidator(schemes=["http", "https"])]
+    default_error_messages = {"invalid": "Enter a valid web address starting with https://."}
+
+    def __init__(self, **kwargs):
+        super().__init__(max_length=500, required=False, assume_scheme="https", **kwargs)
+
+
 def _e164_digits(raw: str) -> str:
     """An E.164 number typed as +31 6 12345678, 0031612345678 or 31612345678 → its digits."""
     text = _SEPARATORS.sub("", raw)
@@ -298,10 +309,7 @@ def phonenumbers_parse(digits: str) -> phonenumbers.PhoneNumber | None:
 class ConfigureForm(forms.Form):
     """A number's webhooks and voice routing, by the API's field names."""
 
-    moHttpUrl = forms.URLField(
-        label="Inbound SMS webhook", max_length=500, required=False, assume_scheme="https",
-        help_text=_WEBHOOK_HELP,
-    )  # fmt: skip
+    moHttpUrl = WebhookField(label="Inbound SMS webhook", help_text=_WEBHOOK_HELP)
     moSmppSysType = forms.CharField(
         label="SMPP system type", max_length=40, required=False,
         help_text="Only for accounts that receive messages over SMPP.",
@@ -316,10 +324,7 @@ class ConfigureForm(forms.Form):
         label="Destination", max_length=500, required=False,
         help_text="sip:user@example.com, +31 20 123 4567, or an application id (UUID).",
     )  # fmt: skip
-    voiceStatusCallback = forms.URLField(
-        label="Call status webhook", max_length=500, required=False, assume_scheme="https",
-        help_text=_WEBHOOK_HELP,
-    )  # fmt: skip
+    voiceStatusCallback = WebhookField(label="Call status webhook", help_text=_WEBHOOK_HELP)
 
     def clean(self):
         data = super().clean()

@@ -4,11 +4,11 @@ No auth, no quota, not counted: these endpoints stand outside the simulated API,
 demos and benchmarks.
 """
 
+import functools
 import json
 import time
 
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import catalogue, params
 from .faults import fault_problems
@@ -26,21 +26,29 @@ class BadRequest(Exception):
         self.errors = errors
 
 
-def _json_view(view):
-    """Turn a BadRequest raised by `view` into a 400 with its field errors."""
+def _control(*methods: str):
+    """A control view taking (request, simulator): other methods get a 405, and a
+    BadRequest raised by the view becomes a 400 with its field errors. (Django's own
+    require_http_methods would log a warning for every 405.)"""
 
-    def wrapper(request: HttpRequest) -> JsonResponse:
-        try:
-            return view(request, request.META[ENVIRON_KEY])
-        except BadRequest as problem:
-            return JsonResponse(problem.errors, status=400)
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest) -> JsonResponse:
+            if request.method not in methods:
+                response = JsonResponse({"error": f"Use {', '.join(methods)}."}, status=405)
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                return view(request, request.META[ENVIRON_KEY])
+            except BadRequest as problem:
+                return JsonResponse(problem.errors, status=400)
 
-    wrapper.__name__ = view.__name__
-    return wrapper
+        return wrapper
+
+    return decorate
 
 
-@require_GET
-@_json_view
+@_control("GET")
 def state(request: HttpRequest, sim) -> JsonResponse:
     """Owned numbers (all, one, or none with ?numbers=0), counters, faults and options."""
     calls, outcomes = sim.store.counters()
@@ -58,8 +66,7 @@ def state(request: HttpRequest, sim) -> JsonResponse:
     return JsonResponse(body)
 
 
-@require_http_methods(["GET", "POST", "DELETE"])
-@_json_view
+@_control("GET", "POST", "DELETE")
 def faults(request: HttpRequest, sim) -> JsonResponse:
     if request.method == "DELETE":
         sim.faults.clear()
@@ -73,8 +80,7 @@ def faults(request: HttpRequest, sim) -> JsonResponse:
     return JsonResponse(sim.faults.add(spec).as_dict(), status=201)
 
 
-@require_POST
-@_json_view
+@_control("POST")
 def reset(request: HttpRequest, sim) -> JsonResponse:
     """Start over; options in the body override the server's until the next reset."""
     overrides = _json_body(request)
@@ -85,8 +91,7 @@ def reset(request: HttpRequest, sim) -> JsonResponse:
     return JsonResponse({"owned_count": sim.store.owned_count(), "options": sim.options.public()})
 
 
-@require_POST
-@_json_view
+@_control("POST")
 def owned(request: HttpRequest, sim) -> JsonResponse:
     """Change the account behind the portal's back, as another tool would."""
     body = _json_body(request)
@@ -108,8 +113,7 @@ def owned(request: HttpRequest, sim) -> JsonResponse:
     return JsonResponse({**counts, "owned_count": sim.store.owned_count()})
 
 
-@require_POST
-@_json_view
+@_control("POST")
 def expire_tokens(request: HttpRequest, sim) -> JsonResponse:
     return JsonResponse({"expired": sim.store.expire_tokens(time.time())})
 

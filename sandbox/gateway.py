@@ -54,17 +54,21 @@ def endpoint(operation: Operation):
 
     def view(request: HttpRequest, **kwargs) -> HttpResponse:
         sim = request.META[ENVIRON_KEY]
+        generation = sim.generation
         key = operation_key(request)
         sim.store.record_call(key)
         sim.pause()
-        response = _pass(sim, request, key, operation)
-        sim.store.record_outcome(key, _outcome(response))
+        response = _pass(sim, request, key, operation, generation)
+        if sim.generation == generation:
+            sim.store.record_outcome(key, _outcome(response))
         return response
 
     return view
 
 
-def _pass(sim, request: HttpRequest, key: str, operation: Operation) -> HttpResponse:
+def _pass(
+    sim, request: HttpRequest, key: str, operation: Operation, generation: int
+) -> HttpResponse:
     now = time.time()
     client, refusal = operation.identify(sim, request, now)
     if refusal is not None:
@@ -77,6 +81,8 @@ def _pass(sim, request: HttpRequest, key: str, operation: Operation) -> HttpResp
     fault = sim.faults.take(key)
 
     def act() -> HttpResponse:
+        if sim.generation != generation:  # reset while this call waited: it never happened
+            return responses.DroppedConnection("close")
         return operation.run(sim, request, client)
 
     def pretend() -> HttpResponse:

@@ -13,6 +13,7 @@ from .matching import Pattern
 
 FEATURES = ("SMS", "VOICE", "MMS")
 MAX_PAGE_SIZE = 100
+MAX_INDEX = 10**9
 REQUIRED = "Is required."
 
 COUNTRY = re.compile(r"[A-Z]{2}")
@@ -60,11 +61,12 @@ class Reader:
         value = self._value(name)
         if value is None:
             return default
-        if not re.fullmatch(r"-?[0-9]{1,9}", value):
+        if not re.fullmatch(r"-?[0-9]+", value):
             self.errors[name] = "Must be an integer."
             return default
-        number = int(value)
-        if number < low or (high is not None and number > high):
+        # Python refuses int() of thousands of digits; anything this long is out of range.
+        number = int(value) if len(value) < 19 else None
+        if number is None or number < low or (high is not None and number > high):
             bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
             self.errors[name] = f"Must be {bounds}."
             return default
@@ -72,7 +74,8 @@ class Reader:
 
     def page(self) -> tuple[int, int]:
         """(offset, size) from the 1-based `index` and the `size` of a page."""
-        index = self.integer("index", default=1, low=1)
+        # Bounded, so that the offset stays well inside SQLite's 64-bit integers.
+        index = self.integer("index", default=1, low=1, high=MAX_INDEX)
         size = self.integer("size", default=10, low=1, high=MAX_PAGE_SIZE)
         return (index - 1) * size, size
 

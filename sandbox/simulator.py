@@ -18,6 +18,9 @@ ENVIRON_KEY = "sandbox.simulator"
 class Simulator:
     def __init__(self, state_path: Path, options: SandboxOptions):
         self.base_options = options
+        # Bumped by every reset: a call still in flight from before a reset must not touch
+        # (or be counted in) the world that replaced the one it started in.
+        self.generation = 0
         self.store = Store(state_path)
         self._reset_lock = threading.Lock()
         self._install(options)
@@ -31,6 +34,7 @@ class Simulator:
         with self._reset_lock:
             self.store.reset(starters(options.seed, options.owned))
             self._install(options)
+            self.generation += 1
 
     def pause(self) -> None:
         """The fixed extra latency of every API call, for benchmarks."""

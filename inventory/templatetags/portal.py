@@ -64,3 +64,37 @@ def page_url(context, page: int) -> str:
 @register.filter
 def as_query(params: dict) -> str:
     return urlencode(params)
+
+
+@register.simple_tag(takes_context=True)
+def sort_url(context, key: str) -> str:
+    """The current URL sorted by `key`, or by `-key` when it is sorted by `key` already."""
+    query = context["request"].GET.copy()
+    query["sort"] = f"-{key}" if query.get("sort", "msisdn") == key else key
+    query.pop("page", None)
+    return "?" + query.urlencode()
+
+
+@register.simple_tag(takes_context=True)
+def sort_mark(context, key: str) -> str:
+    current = context["request"].GET.get("sort", "msisdn")
+    return {key: " ↑", f"-{key}": " ↓"}.get(current, "")
+
+
+SETTING_LABELS = {
+    "moHttpUrl": "Inbound SMS webhook",
+    "moSmppSysType": "SMPP system type",
+    "voiceCallbackType": "Calls go to (kind)",
+    "voiceCallbackValue": "Calls go to",
+    "voiceStatusCallback": "Call status webhook",
+}
+
+
+@register.filter
+def setting_label(name: str) -> str:
+    return SETTING_LABELS.get(name, name)
+
+
+@register.filter
+def get_item(mapping: dict, key: str):
+    return mapping.get(key, "") if isinstance(mapping, dict) else ""

@@ -36,15 +36,15 @@ class Sandbox:
 
     def get(self, path: str, params=None, *, headers=None, **kwargs) -> requests.Response:
         headers = self.bearer() if headers is None else headers
-        return requests.get(
-            self.api_url + path, params=params, headers=headers, timeout=TIMEOUT, **kwargs
-        )
+        timeout = kwargs.pop("timeout", TIMEOUT)
+        url = self.api_url + path
+        return requests.get(url, params=params, headers=headers, timeout=timeout, **kwargs)
 
     def post(self, path: str, data=None, *, headers=None, **kwargs) -> requests.Response:
         headers = self.bearer() if headers is None else headers
-        return requests.post(
-            self.api_url + path, data=data, headers=headers, timeout=TIMEOUT, **kwargs
-        )
+        timeout = kwargs.pop("timeout", TIMEOUT)
+        url = self.api_url + path
+        return requests.post(url, data=data, headers=headers, timeout=timeout, **kwargs)
 
     def owned_page(self, **params) -> dict:
         response = self.get("/account/numbers", params)

@@ -1,4 +1,7 @@
+import time
+
 import pytest
+import requests
 
 APP_ID = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"
 
@@ -219,3 +222,17 @@ def test_an_unknown_path_is_a_json_404(sandbox):
 
     assert response.status_code == 404
     assert response.json()
+
+
+def test_a_call_still_waiting_when_the_sandbox_is_reset_never_happens(sandbox):
+    number = sandbox.available()
+    sandbox.fault(operation="POST /number/buy", kind="delay", delay=0.5)
+    with pytest.raises(requests.ReadTimeout):
+        sandbox.post("/number/buy", {"country": "GB", "msisdn": number["msisdn"]}, timeout=0.1)
+
+    sandbox.reset()
+    time.sleep(0.6)
+
+    state = sandbox.state()
+    assert state["owned_count"] == 0
+    assert state["responses"] == {}
