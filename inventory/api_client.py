@@ -403,6 +403,7 @@ class NumbersApiClient:
 
     def _check_token_response(self, response: requests.Response) -> requests.Response:
         """Apigee's token endpoint speaks its own dialect; turn its refusals into our errors."""
+        self._remember_quota("POST token endpoint", response)
         if response.status_code == 200:
             return response
         if response.status_code in (400, 401):

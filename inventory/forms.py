@@ -100,21 +100,20 @@ def _international_prefix(digits: str, international: bool, country: str) -> str
     return prefix
 
 
-def _with_default_match(data, mode: str):
-    """A search without a match mode uses the default one, and the page shows it chosen."""
-    if data is None or data.get("match"):
+def _with_defaults(data, **defaults):
+    """Fields left out of a search take their defaults, and the page shows them chosen."""
+    missing = {name: value for name, value in defaults.items() if data and not data.get(name)}
+    if not missing:
         return data
     data = data.copy()
-    data["match"] = mode
+    data.update(missing)
     return data
 
 
 class CatalogueSearchForm(forms.Form):
     country = forms.ChoiceField(choices=phone.country_choices)
     type = forms.ChoiceField(
-        label="Number type",
-        choices=[("", "Any type"), *NumberType.choices],
-        required=False,
+        label="Number type", choices=NumberType.choices, initial=NumberType.LANDLINE
     )
     features = forms.MultipleChoiceField(
         choices=Feature.choices, widget=forms.CheckboxSelectMultiple, required=False
@@ -135,7 +134,9 @@ class CatalogueSearchForm(forms.Form):
     page = forms.IntegerField(min_value=1, max_value=10_000, required=False)
 
     def __init__(self, data=None, *args, **kwargs):
-        super().__init__(_with_default_match(data, "starts"), *args, **kwargs)
+        # The API searches landlines when no type is given; the form says so openly.
+        data = _with_defaults(data, match="starts", type=NumberType.LANDLINE)
+        super().__init__(data, *args, **kwargs)
         self.fields["country"].error_messages["invalid_choice"] = (
             "“%(value)s” is not a country the portal can search."
         )
@@ -166,6 +167,7 @@ class OfferLookupForm(forms.Form):
     """Which number the user wants to buy (from a search result link)."""
 
     country = forms.ChoiceField(choices=phone.country_choices)
+    type = forms.ChoiceField(choices=NumberType.choices)
     msisdn = forms.RegexField(regex=r"^[1-9]\d{6,14}$", error_messages={
         "invalid": "That is not a complete international number (7 to 15 digits)."
     })  # fmt: skip
@@ -245,7 +247,7 @@ class InventoryFilterForm(forms.Form):
     page = forms.IntegerField(min_value=1, max_value=1_000_000, required=False)
 
     def __init__(self, data=None, *args, **kwargs):
-        super().__init__(_with_default_match(data, "contains"), *args, **kwargs)
+        super().__init__(_with_defaults(data, match="contains"), *args, **kwargs)
         self.fields["pattern"].widget.attrs.update(inputmode="tel", autocomplete="off")
 
     def clean(self):

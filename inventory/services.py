@@ -321,11 +321,13 @@ def catalogue_search(*, client: api.NumbersApiClient, query: CatalogueQuery) -> 
 
 
 def catalogue_offer(
-    *, client: api.NumbersApiClient, country: str, msisdn: str
+    *, client: api.NumbersApiClient, country: str, type: str, msisdn: str
 ) -> api.AvailableNumber | None:
     """The number on sale with exactly this msisdn, at its current price; None if it is
     not (or no longer) on sale."""
-    page = client.search_available(country=country, pattern=msisdn, search_pattern=0, size=10)
+    page = client.search_available(
+        country=country, type=type, pattern=msisdn, search_pattern=0, size=10
+    )
     return next((item for item in page.items if item.msisdn == msisdn), None)
 
 
@@ -375,10 +377,9 @@ def _why_purchase_failed(client: api.NumbersApiClient, offer: api.AvailableNumbe
     try:
         if client.find_owned(msisdn=offer.msisdn) is not None:
             return "The account already owns this number."
-        page = client.search_available(
-            country=offer.country, pattern=offer.msisdn, search_pattern=0, size=10
-        )
-        if all(item.msisdn != offer.msisdn for item in page.items):
+        if catalogue_offer(
+            client=client, country=offer.country, type=offer.type, msisdn=offer.msisdn
+        ) is None:
             return "This number is no longer available: someone else has bought it."
     except api.ApiError:
         pass

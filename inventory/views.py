@@ -125,7 +125,7 @@ def purchase_confirm(request):
     country, msisdn = lookup.cleaned_data["country"], lookup.cleaned_data["msisdn"]
     try:
         offer = services.catalogue_offer(
-            client=api.default_client(), country=country, msisdn=msisdn
+            client=api.default_client(), **lookup.cleaned_data
         )
     except api.ApiError as error:
         messages.error(request, api_error_message(error, doing="price check"))

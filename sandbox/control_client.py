@@ -1,53 +1,75 @@
-"""A small client for the sandbox's control surface (`/_sandbox/...`), for tests, demos
-and the benchmark. It speaks HTTP like any other client of the sandbox."""
+"""A small Python client for a running sandbox's control surface (/_sandbox/...).
 
-from typing import Any
+For tests, scripts and benchmarks: read the account and the call counters, queue faults,
+reset the simulation, change the account behind the portal's back.
+"""
 
 import requests
 
+CONTROL_PREFIX = "/_sandbox"
+
+
+class SandboxControlError(RuntimeError):
+    """The control surface refused a request; the message carries its explanation."""
+
 
 class SandboxControl:
-    def __init__(self, base_url: str, *, timeout: float = 30.0):
+    def __init__(self, base_url: str, *, timeout: float = 60.0):
         self.base_url = base_url.rstrip("/")
+        # Generous: a reset that seeds 100,000 numbers takes a few seconds.
         self.timeout = timeout
-        self._http = requests.Session()
 
-    def _call(self, method: str, path: str, **kwargs) -> Any:
-        response = self._http.request(
-            method, f"{self.base_url}/_sandbox/{path}", timeout=self.timeout, **kwargs
-        )
-        response.raise_for_status()
-        return response.json() if response.content else None
+    def reset(self, **overrides) -> dict:
+        """Start over; `overrides` (owned, seed, token_ttl, quota, latency_ms, ...) last
+        until the next reset."""
+        return self._call("POST", "reset", json=overrides)
 
-    def reset(self, **options: Any) -> None:
-        """Start over: `owned`, `seed`, `token_ttl`, `quota`, `latency_ms` may be overridden."""
-        self._call("POST", "reset", json=options)
-
-    def state(self, *, numbers: bool = True, msisdn: str | None = None) -> dict[str, Any]:
-        params: dict[str, str] = {} if numbers else {"numbers": "0"}
+    def state(self, *, numbers: bool = True, msisdn: str | None = None) -> dict:
+        params = {"numbers": "1" if numbers else "0"}
         if msisdn:
             params["msisdn"] = msisdn
         return self._call("GET", "state", params=params)
 
+    def owned(self) -> dict[str, dict]:
+        """Every owned number in API shape, keyed by msisdn (ordered by msisdn)."""
+        return {number["msisdn"]: number for number in self.state()["owned"]}
+
+    def owned_number(self, msisdn: str) -> dict | None:
+        found = self.state(msisdn=msisdn)["owned"]
+        return found[0] if found else None
+
     def calls(self, operation: str) -> int:
-        """How many requests the sandbox received for e.g. "POST /number/buy"."""
+        """Calls received for an operation such as "POST /number/buy", refused ones too."""
         return self.state(numbers=False)["calls"].get(operation, 0)
 
     def responses(self, operation: str) -> dict[str, int]:
+        """How often each status (or "timeout"/"reset") was the outcome of the operation."""
         return self.state(numbers=False)["responses"].get(operation, {})
 
-    def owned(self) -> dict[str, dict[str, Any]]:
-        return {number["msisdn"]: number for number in self.state()["owned"]}
-
-    def fault(self, operation: str, kind: str, **options: Any) -> Any:
+    def fault(self, operation: str, kind: str, **options) -> dict:
+        """Queue a fault: kind is delay, timeout, reset, error, throttle, malformed or ignore;
+        options are status, delay, after_effect, count, rate and skip."""
         return self._call("POST", "faults", json={"operation": operation, "kind": kind, **options})
+
+    def faults(self) -> list[dict]:
+        return self._call("GET", "faults")["faults"]
 
     def clear_faults(self) -> None:
         self._call("DELETE", "faults")
 
-    def change_account(self, **changes: Any) -> Any:
-        """Out-of-band changes: `add`, `add_random`, `remove`, `change` (see the README)."""
-        return self._call("POST", "owned", json=changes)
+    def expire_tokens(self) -> int:
+        return self._call("POST", "expire-tokens")["expired"]
 
-    def expire_tokens(self) -> None:
-        self._call("POST", "expire-tokens")
+    def change_account(self, *, add=(), add_random: int = 0, remove=(), change=()) -> dict:
+        """Add numbers (API shape), add random ones, remove msisdns or change configuration,
+        as another tool using the same account would."""
+        body = {"add": list(add), "add_random": add_random}
+        body |= {"remove": list(remove), "change": list(change)}
+        return self._call("POST", "owned", json=body)
+
+    def _call(self, method: str, path: str, **kwargs) -> dict:
+        url = f"{self.base_url}{CONTROL_PREFIX}/{path}"
+        response = requests.request(method, url, timeout=self.timeout, **kwargs)
+        if response.status_code >= 400:
+            raise SandboxControlError(f"{method} {url} -> {response.status_code}: {response.text}")
+        return response.json()

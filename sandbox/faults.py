@@ -2,6 +2,7 @@
 
 A fault names an operation ("POST /number/buy", or "*" for any) and a kind. Queued faults
 are consulted in order; the first that matches fires and uses up one of its `count`. A fault
+with `skip` lets that many matching calls through untouched first ("page 3 fails"). A fault
 with a `rate` fires on that fraction of matching calls (rolled with a seeded generator).
 """
 
@@ -26,6 +27,7 @@ class Fault:
     after_effect: bool = False
     count: int | None = 1  # firings left; None means unlimited (a `rate` fault without count)
     rate: float | None = None
+    skip: int = 0  # matching calls still to let through before firing
 
     @property
     def seconds(self) -> float:
@@ -49,6 +51,7 @@ def fault_problems(spec: dict) -> dict[str, str]:
         "after_effect": lambda v: isinstance(v, bool),
         "count": lambda v: _is_int(v) and v >= 1,
         "rate": lambda v: _is_number(v) and 0 < v <= 1,
+        "skip": lambda v: _is_int(v) and v >= 0,
     }
     for name, valid in checks.items():
         if name in spec and not valid(spec[name]):
@@ -86,6 +89,7 @@ class FaultBook:
                 after_effect=spec.get("after_effect", False),
                 count=count,
                 rate=spec.get("rate"),
+                skip=spec.get("skip", 0),
             )
             self._next_id += 1
             self._faults.append(fault)
@@ -96,6 +100,9 @@ class FaultBook:
         with self._lock:
             for fault in self._faults:
                 if fault.operation not in (operation, ANY_OPERATION):
+                    continue
+                if fault.skip:
+                    fault.skip -= 1
                     continue
                 if fault.rate is not None and self._dice.random() >= fault.rate:
                     continue

@@ -36,6 +36,12 @@ class CatalogueTestCase(BaseTestCase):
         self.assertContains(response, "pattern=316&amp;search_pattern=0")
         self.assertContains(response, "Numbers starts with +316")
 
+    def test_a_search_without_a_type_looks_for_landlines_as_the_api_does(self):
+        self.login(self.viewer)
+        response = self.client.get(self.url, {"country": "NL"})
+        assert response.context["query"].type == "landline"
+        self.assertContains(response, "type=landline")
+
     def test_a_repeated_search_is_answered_from_the_cache(self):
         self.login(self.viewer)
         query = {"country": "NL", "type": "landline"}
@@ -65,13 +71,13 @@ class CatalogueTestCase(BaseTestCase):
         response = self.client.get(
             self.url, {"country": "NL", "pattern": "99999", "match": "ends", "type": "landline"}
         )
-        self.assertContains(response, "match these filters")
+        self.assertContains(response, "No landline numbers on sale in Netherlands match")
         self.assertContains(response, 'value="99999"')
 
     def test_a_country_without_numbers_on_sale_says_so(self):
         self.login(self.viewer)
         response = self.client.get(self.url, {"country": "GL"})
-        self.assertContains(response, "No numbers are on sale in Greenland")
+        self.assertContains(response, "No landline numbers are on sale in Greenland")
 
     def test_an_unknown_country_is_a_field_error(self):
         self.login(self.viewer)

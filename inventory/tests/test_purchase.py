@@ -12,7 +12,9 @@ BUY = "POST /number/buy"
 class PurchaseTestCase(BaseTestCase):
     def setUp(self):
         self.offer = api.default_client().search_available(country="GB", size=1).items[0]
-        self.confirm_url = f"/catalogue/buy/?country=GB&msisdn={self.offer.msisdn}"
+        self.confirm_url = (
+            f"/catalogue/buy/?country=GB&type={self.offer.type}&msisdn={self.offer.msisdn}"
+        )
 
     def confirmation_form(self):
         response = self.client.get(self.confirm_url)
@@ -58,12 +60,12 @@ class PurchaseTestCase(BaseTestCase):
 
     def test_a_number_no_longer_on_sale_sends_the_user_back_with_a_message(self):
         self.login(self.operator)
-        response = self.client.get("/catalogue/buy/?country=GB&msisdn=447700900999", follow=True)
+        response = self.client.get("/catalogue/buy/?country=GB&type=mobile-lvn&msisdn=447700900999", follow=True)
         self.assertContains(response, "is no longer on sale")
 
     def test_a_malformed_number_sends_the_user_back_with_a_message(self):
         self.login(self.operator)
-        response = self.client.get("/catalogue/buy/?country=GB&msisdn=12ab", follow=True)
+        response = self.client.get("/catalogue/buy/?country=GB&type=mobile-lvn&msisdn=12ab", follow=True)
         self.assertContains(response, "not a complete international number")
 
     def test_a_viewer_is_refused_with_403_and_nothing_is_bought(self):

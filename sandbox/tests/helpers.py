@@ -2,6 +2,7 @@
 
 import requests
 
+from sandbox.control_client import SandboxControl
 from sandbox.options import SandboxOptions
 
 DEFAULTS = SandboxOptions()
@@ -15,6 +16,7 @@ class Sandbox:
         self.base_url = server.base_url
         self.api_url = server.api_url
         self.token_url = server.token_url
+        self.controller = SandboxControl(server.base_url)
         self._token: str | None = None
 
     # --- the API --------------------------------------------------------------------------
@@ -66,15 +68,13 @@ class Sandbox:
     # --- the control surface --------------------------------------------------------------
 
     def control(self, method: str, path: str, **kwargs) -> requests.Response:
-        return requests.request(
-            method, f"{self.base_url}/_sandbox/{path}", timeout=TIMEOUT, **kwargs
-        )
+        """A raw control request, for tests about the control surface's own answers."""
+        url = f"{self.base_url}/_sandbox/{path}"
+        return requests.request(method, url, timeout=TIMEOUT, **kwargs)
 
     def reset(self, **overrides) -> dict:
         self._token = None
-        response = self.control("POST", "reset", json=overrides)
-        assert response.status_code == 200, response.text
-        return response.json()
+        return self.controller.reset(**overrides)
 
     def state(self, **params) -> dict:
         response = self.control("GET", "state", params=params)
@@ -82,18 +82,13 @@ class Sandbox:
         return response.json()
 
     def owned_numbers(self) -> list[dict]:
-        return self.state()["owned"]
+        return list(self.controller.owned().values())
 
     def owned_number(self, msisdn: str) -> dict | None:
-        owned = self.state(msisdn=msisdn)["owned"]
-        return owned[0] if owned else None
+        return self.controller.owned_number(msisdn)
 
     def fault(self, **spec) -> dict:
-        response = self.control("POST", "faults", json=spec)
-        assert response.status_code == 201, response.text
-        return response.json()
+        return self.controller.fault(spec.pop("operation"), spec.pop("kind"), **spec)
 
     def change_account(self, **changes) -> dict:
-        response = self.control("POST", "owned", json=changes)
-        assert response.status_code == 200, response.text
-        return response.json()
+        return self.controller.change_account(**changes)

@@ -193,6 +193,14 @@ def test_a_partial_rate_fires_on_some_calls_only(sandbox):
     assert statuses == {200, 500}
 
 
+def test_a_fault_can_let_some_calls_through_first(sandbox):
+    sandbox.fault(operation="GET /account/numbers", kind="error", status=503, skip=2)
+
+    statuses = [sandbox.get("/account/numbers").status_code for _ in range(4)]
+
+    assert statuses == [200, 200, 503, 200]
+
+
 def test_queued_faults_fire_in_order(sandbox):
     sandbox.fault(operation="GET /account/numbers", kind="error", status=502)
     sandbox.fault(operation="GET /account/numbers", kind="error", status=503)

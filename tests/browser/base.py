@@ -1,0 +1,100 @@
+"""Browser tests: Playwright driving Debian's Chromium against a live portal and the sandbox.
+
+Chromium comes from CHROMIUM_PATH (default /usr/bin/chromium); Playwright never downloads
+a browser. Without Chromium these tests are skipped and say why.
+"""
+
+import os
+import re
+from pathlib import Path
+from unittest import SkipTest
+
+import pytest
+from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+
+from inventory.tests.base import PASSWORD, make_user
+from inventory.tests.transactional import TrailTransactionTestCase
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.browser
+class BrowserTestCase(TrailTransactionTestCase, StaticLiveServerTestCase):
+    """A live portal, a fresh sandbox account, and a Chromium page per test."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not Path(CHROMIUM).exists():
+            raise SkipTest(f"No Chromium at {CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH")
+        # Playwright's sync API runs an event loop in this thread; the ORM calls the tests
+        # make between browser steps are ordinary synchronous ones.
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+        from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only with Chromium
+
+        super().setUpClass()
+        cls.playwright = sync_playwright().start()
+        cls.browser = cls.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.close()
+        cls.playwright.stop()
+        super().tearDownClass()
+
+    @pytest.fixture(autouse=True)
+    def _attach_sandbox(self, sandbox):
+        self.sandbox = sandbox
+
+    def setUp(self):
+        self.context = self.browser.new_context(viewport=DESKTOP)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(15_000)
+        self.csp_violations = []
+        self.page.on("console", self._watch_console)
+
+    def tearDown(self):
+        self.context.close()
+        assert not self.csp_violations, f"Content-Security-Policy violations: {self.csp_violations}"
+
+    def _watch_console(self, message):
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            self.csp_violations.append(message.text)
+
+    # --- helpers ---
+
+    def user(self, username, *groups, **flags):
+        return make_user(username, *groups, **flags)
+
+    def go(self, path: str):
+        return self.page.goto(self.live_server_url + path)
+
+    def log_in(self, username: str, password: str = PASSWORD):
+        self.go("/login/")
+        self.page.get_by_label("Username").fill(username)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_role("button", name="Log in").click()
+        self.page.wait_for_load_state()
+
+    def log_out(self):
+        self.page.get_by_role("button", name=re.compile("^Log out")).click()
+        self.page.wait_for_load_state()
+
+    def screenshot(self, name: str):
+        """Full-page screenshots at desktop and phone widths, for people to look at."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+            self.page.set_viewport_size(viewport)
+            self.page.screenshot(path=SCREENSHOTS / f"{name}-{label}.png", full_page=True)
+        self.page.set_viewport_size(DESKTOP)

@@ -1,0 +1,30 @@
+"""The first journey: log in, see the home page with a live API connection."""
+
+from playwright.sync_api import expect
+
+from tests.browser.base import BrowserTestCase
+
+
+class LoginJourney(BrowserTestCase):
+    def test_an_operator_logs_in_and_sees_the_api_connection(self):
+        self.user("olivia", "Operator")
+
+        self.go("/")
+        expect(self.page).to_have_url(f"{self.live_server_url}/login/?next=/")
+        self.screenshot("login")
+        self.log_in("olivia")
+
+        expect(self.page.get_by_role("heading", name="Welcome, olivia")).to_be_visible()
+        expect(self.page.get_by_test_id("token-status")).to_have_text("Token fetched")
+        expect(self.page.get_by_text(self.sandbox_api_url())).to_be_visible()
+        self.screenshot("home")
+
+    def test_a_wrong_password_is_refused_politely(self):
+        self.user("olivia", "Operator")
+        self.log_in("olivia", "not the password")
+        expect(self.page.get_by_role("alert")).to_contain_text("didn't match")
+
+    def sandbox_api_url(self):
+        from django.conf import settings  # noqa: PLC0415
+
+        return settings.NUMBERS_API["BASE_URL"]
