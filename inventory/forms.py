@@ -39,8 +39,10 @@ class DigitPattern:
         return SEARCH_PATTERN[self.mode]
 
     def describe(self) -> str:
+        """"that start with +316", for sentences such as "Numbers that start with +316"."""
         shown = f"+{self.digits}" if self.mode == "starts" else self.digits
-        return f"{dict(MATCH_MODES)[self.mode]} {shown}"
+        verb = {"starts": "start with", "contains": "contain", "ends": "end with"}[self.mode]
+        return f"that {verb} {shown}"
 
 
 def clean_digit_pattern(raw: str, *, mode: str, country: str) -> DigitPattern | None:
@@ -240,7 +242,7 @@ class InventoryFilterForm(forms.Form):
         required=False,
     )
     q = forms.CharField(label="Label, team or notes", max_length=100, required=False)
-    sort = forms.ChoiceField(choices=INVENTORY_SORT_CHOICES, required=False)
+    sort = forms.ChoiceField(label="Sort by", choices=INVENTORY_SORT_CHOICES, required=False)
     size = forms.TypedChoiceField(
         label="Per page", choices=PAGE_SIZES, coerce=int, initial=50, required=False
     )

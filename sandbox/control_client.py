@@ -9,7 +9,7 @@ import requests
 CONTROL_PREFIX = "/_sandbox"
 
 
-class SandboxControlError(RuntimeError):
+class SandboxControlError(requests.HTTPError):
     """The control surface refused a request; the message carries its explanation."""
 
 
@@ -71,5 +71,6 @@ class SandboxControl:
         url = f"{self.base_url}{CONTROL_PREFIX}/{path}"
         response = requests.request(method, url, timeout=self.timeout, **kwargs)
         if response.status_code >= 400:
-            raise SandboxControlError(f"{method} {url} -> {response.status_code}: {response.text}")
+            message = f"{method} {url} -> {response.status_code}: {response.text}"
+            raise SandboxControlError(message, response=response)
         return response.json()

@@ -28,6 +28,8 @@ class SandboxOptions:
 
 
 _INTEGERS = {"seed": None, "owned": 0, "token_ttl": 0, "latency_ms": 0}  # name -> minimum
+# Beyond these the sandbox would only be slow to start or to answer, never more realistic.
+_MAXIMA = {"owned": 1_000_000, "latency_ms": 60_000}
 _STRINGS = ("client_id", "client_secret")
 
 
@@ -44,6 +46,8 @@ def option_problems(values: dict) -> dict[str, str]:
             problems[name] = "Must be an integer."
         elif minimum is not None and value < minimum:
             problems[name] = f"Must be at least {minimum}."
+        elif name in _MAXIMA and value > _MAXIMA[name]:
+            problems[name] = f"Must be at most {_MAXIMA[name]}."
     for name in _STRINGS:
         if name in values and (not isinstance(values[name], str) or not values[name]):
             problems[name] = "Must be a non-empty string."

@@ -34,7 +34,7 @@ class CatalogueTestCase(BaseTestCase):
         self.login(self.viewer)
         response = self.client.get(self.url, {"country": "NL", "pattern": "06", "match": "starts"})
         self.assertContains(response, "pattern=316&amp;search_pattern=0")
-        self.assertContains(response, "Numbers starts with +316")
+        self.assertContains(response, "Numbers that start with +316")
 
     def test_a_search_without_a_type_looks_for_landlines_as_the_api_does(self):
         self.login(self.viewer)

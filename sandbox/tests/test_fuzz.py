@@ -1,5 +1,6 @@
 """No query string or form, however odd, makes the sandbox fail with a 5xx."""
 
+import pytest
 import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,12 @@ VALUES = st.one_of(
     st.sampled_from(["GB", "NL", "SMS,VOICE", "tel", "sip", "app", "true", "https://x.invalid"]),
 )
 PARAMS = st.dictionaries(NAMES, VALUES, max_size=6)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _fresh_sandbox(server):
+    """Hypothesis reruns a test many times, so start from defaults once for the module."""
+    Sandbox(server).reset()
 
 
 @settings(max_examples=60, deadline=None)

@@ -25,7 +25,7 @@ class CatalogueJourney(BrowserTestCase):
         self.screenshot("catalogue-search")
 
         self.search_gb_mobiles()
-        expect(self.page.get_by_text("Numbers starts with +447")).to_be_visible()
+        expect(self.page.get_by_text("Numbers that start with +447")).to_be_visible()
         self.screenshot("catalogue-results")
 
         first_row = self.page.locator("table.results-table tbody tr").first
