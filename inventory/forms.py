@@ -39,7 +39,7 @@ class DigitPattern:
         return SEARCH_PATTERN[self.mode]
 
     def describe(self) -> str:
-        """"that start with +316", for sentences such as "Numbers that start with +316"."""
+        """The pattern as words: Numbers {that start with +316}."""
         shown = f"+{self.digits}" if self.mode == "starts" else self.digits
         verb = {"starts": "start with", "contains": "contain", "ends": "end with"}[self.mode]
         return f"that {verb} {shown}"

@@ -377,9 +377,12 @@ def _why_purchase_failed(client: api.NumbersApiClient, offer: api.AvailableNumbe
     try:
         if client.find_owned(msisdn=offer.msisdn) is not None:
             return "The account already owns this number."
-        if catalogue_offer(
-            client=client, country=offer.country, type=offer.type, msisdn=offer.msisdn
-        ) is None:
+        if (
+            catalogue_offer(
+                client=client, country=offer.country, type=offer.type, msisdn=offer.msisdn
+            )
+            is None
+        ):
             return "This number is no longer available: someone else has bought it."
     except api.ApiError:
         pass

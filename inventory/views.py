@@ -124,9 +124,7 @@ def purchase_confirm(request):
         return redirect("catalogue")
     country, msisdn = lookup.cleaned_data["country"], lookup.cleaned_data["msisdn"]
     try:
-        offer = services.catalogue_offer(
-            client=api.default_client(), **lookup.cleaned_data
-        )
+        offer = services.catalogue_offer(client=api.default_client(), **lookup.cleaned_data)
     except api.ApiError as error:
         messages.error(request, api_error_message(error, doing="price check"))
         return redirect(f"{reverse('catalogue')}?country={country}")

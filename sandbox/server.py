@@ -126,12 +126,13 @@ class SandboxServer:
     ):
         self.options = options
         self.state_path = Path(state_path)
-        self.simulator = Simulator(self.state_path, options)
+        # Bind first: a port already in use must not leave a new state file behind.
         server_class = _ThreadingServerV6 if ":" in host else _ThreadingServer
+        self._httpd = server_class((host, port), _RequestHandler)
         try:
-            self._httpd = server_class((host, port), _RequestHandler)
-        except OSError:
-            self.simulator.close()
+            self.simulator = Simulator(self.state_path, options)
+        except BaseException:
+            self._httpd.server_close()
             raise
         self._httpd.set_app(SandboxWSGIHandler(self.simulator))
         self._thread: threading.Thread | None = None

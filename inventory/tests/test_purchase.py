@@ -60,12 +60,16 @@ class PurchaseTestCase(BaseTestCase):
 
     def test_a_number_no_longer_on_sale_sends_the_user_back_with_a_message(self):
         self.login(self.operator)
-        response = self.client.get("/catalogue/buy/?country=GB&type=mobile-lvn&msisdn=447700900999", follow=True)
+        response = self.client.get(
+            "/catalogue/buy/?country=GB&type=mobile-lvn&msisdn=447700900999", follow=True
+        )
         self.assertContains(response, "is no longer on sale")
 
     def test_a_malformed_number_sends_the_user_back_with_a_message(self):
         self.login(self.operator)
-        response = self.client.get("/catalogue/buy/?country=GB&type=mobile-lvn&msisdn=12ab", follow=True)
+        response = self.client.get(
+            "/catalogue/buy/?country=GB&type=mobile-lvn&msisdn=12ab", follow=True
+        )
         self.assertContains(response, "not a complete international number")
 
     def test_a_viewer_is_refused_with_403_and_nothing_is_bought(self):

@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 from sandbox.control_client import SandboxControl
@@ -172,3 +173,12 @@ def test_the_command_keeps_the_state_file_unless_told_to_reset(tmp_path):
         stop(process)
 
     assert count == 5
+
+
+def test_a_port_in_use_is_refused_before_any_state_is_written(tmp_path, server):
+    state = tmp_path / "state.sqlite3"
+
+    with pytest.raises(OSError, match="in use"):
+        SandboxServer(state_path=state, port=server.port)
+
+    assert not state.exists()

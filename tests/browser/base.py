@@ -37,11 +37,13 @@ class BrowserTestCase(TrailTransactionTestCase, StaticLiveServerTestCase):
     @classmethod
     def setUpClass(cls):
         if not Path(CHROMIUM).exists():
-            raise SkipTest(f"No Chromium at {CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH")
+            raise SkipTest(
+                f"No Chromium at {CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH"
+            )
         # Playwright's sync API runs an event loop in this thread; the ORM calls the tests
         # make between browser steps are ordinary synchronous ones.
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-        from playwright.sync_api import sync_playwright  # noqa: PLC0415 - only with Chromium
+        from playwright.sync_api import sync_playwright
 
         super().setUpClass()
         cls.playwright = sync_playwright().start()

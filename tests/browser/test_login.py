@@ -1,5 +1,6 @@
 """The first journey: log in, see the home page with a live API connection."""
 
+from django.conf import settings
 from playwright.sync_api import expect
 
 from tests.browser.base import BrowserTestCase
@@ -25,6 +26,4 @@ class LoginJourney(BrowserTestCase):
         expect(self.page.get_by_role("alert")).to_contain_text("didn't match")
 
     def sandbox_api_url(self):
-        from django.conf import settings  # noqa: PLC0415
-
         return settings.NUMBERS_API["BASE_URL"]
