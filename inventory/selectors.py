@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from inventory import api_client as api
@@ -96,7 +96,20 @@ def owned_number_queryset(*, filters: InventoryFilter) -> QuerySet[OwnedNumber]:
             | Q(team__icontains=filters.q)
             | Q(notes__icontains=filters.q)
         )
-    return numbers.order_by(filters.sort, "msisdn")
+    return numbers.order_by(_ordering(filters.sort), "msisdn")
+
+
+_NULLABLE_SORTS = {"monthly_cost", "purchased_at"}
+
+
+def _ordering(sort: str):
+    """Unknown values (no price, never bought) sort last both ways, on every database.
+    Columns that are never empty keep a plain ordering, which their index serves."""
+    name = sort.lstrip("-")
+    if name not in _NULLABLE_SORTS:
+        return sort
+    column = F(name)
+    return column.desc(nulls_last=True) if sort.startswith("-") else column.asc(nulls_last=True)
 
 
 @dataclass(frozen=True)
