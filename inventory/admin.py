@@ -3,9 +3,10 @@
 import json
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
-from django.http import StreamingHttpResponse
+from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import path
 from django.utils.html import format_html, format_html_join
 
@@ -98,7 +99,7 @@ class OperationAdmin(admin.ModelAdmin):
     ordering = ["-seq"]
     fieldsets = [
         ("What", {"fields": ["action", "number", "outcome_shown", "reason", "change"]}),
-        ("Who and from where", {"fields": ["actor_username", "actor", "ip", "user_agent",
+        ("Who and from where", {"fields": ["actor_username", "user_id", "ip", "user_agent",
                                            "request_id"]}),
         ("Money", {"fields": ["monthly_cost", "setup_cost"]}),
         ("The API", {"fields": ["request_sent", "http_status", "provider_code",
@@ -143,6 +144,11 @@ class OperationAdmin(admin.ModelAdmin):
             return "–"
         return f"{phone.flag(entry.country)} {phone.international(entry.msisdn)}"
 
+    @admin.display(description="user id")
+    def user_id(self, entry):
+        # The id as recorded, not a link: auditors may not open user accounts.
+        return entry.actor_id if entry.actor_id is not None else "–"
+
     @admin.display(description="outcome", ordering="outcome")
     def outcome_shown(self, entry):
         settled = getattr(entry, "settlement_outcome", None)
@@ -184,7 +190,14 @@ class OperationAdmin(admin.ModelAdmin):
     def export_csv(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return HttpResponseBadRequest(
+                "This filter cannot be exported: open the audit trail, filter it again and "
+                "use its Export CSV link.",
+                content_type="text/plain; charset=utf-8",
+            )
         entries = changelist.get_queryset(request).iterator(chunk_size=2000)
         response = StreamingHttpResponse(
             stream_csv(CSV_HEADER, (_csv_row(e) for e in entries)), content_type="text/csv"

@@ -392,7 +392,9 @@ class NumbersApiClient:
         """Whether a token can be had right now (from the shared cache or the token endpoint)."""
         try:
             self._token()
-        except ApiError:
+        except ApiError as error:
+            # The messages are written for people and never hold a secret (see above).
+            log.warning("No API token: %s", error)
             return False
         return True
 

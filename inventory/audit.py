@@ -223,20 +223,45 @@ def audit_complete(entry: Operation, *, outcome: Outcome, **outcome_fields: Any)
 @dataclass(frozen=True)
 class ChainBreak:
     seq: int
-    entry_id: int
+    entry_id: int | None  # None when the entry that should be there is gone
     problem: str
 
 
 def verify_chain(*, batch_size: int = 2000) -> tuple[int, ChainBreak | None]:
     """Walk the whole chain in order. Returns how many entries were checked and the first
-    broken link, if any."""
-    expected_prev, expected_seq, checked = GENESIS_HASH, 1, 0
-    for entry in Operation.objects.order_by("seq").iterator(chunk_size=batch_size):
+    broken link, if any. The chain head, read first, must match the last entry: that is
+    what reveals entries removed from the end. Entries appended during the walk are left
+    for the next one."""
+    head = AuditChainHead.objects.filter(pk=1).first()
+    entries = Operation.objects.order_by("seq")
+    if head is not None:
+        entries = entries.filter(seq__lte=head.seq)
+    expected_prev, expected_seq, checked, last = GENESIS_HASH, 1, 0, None
+    for entry in entries.iterator(chunk_size=batch_size):
         problem = _problem_with(entry, expected_prev, expected_seq)
         if problem:
             return checked, ChainBreak(seq=entry.seq, entry_id=entry.pk, problem=problem)
-        expected_prev, expected_seq, checked = entry.hash, entry.seq + 1, checked + 1
-    return checked, None
+        expected_prev, expected_seq, checked, last = entry.hash, entry.seq + 1, checked + 1, entry
+    return checked, _problem_at_end(head, last)
+
+
+def _problem_at_end(head: AuditChainHead | None, last: Operation | None) -> ChainBreak | None:
+    if head is None:
+        if last is None:
+            return None
+        problem = "the chain head, which records the last entry, is missing"
+        return ChainBreak(seq=last.seq, entry_id=last.pk, problem=problem)
+    last_seq = last.seq if last is not None else 0
+    if head.seq != last_seq:
+        problem = (
+            f"the trail ends at #{last_seq} but the chain head records #{head.seq} "
+            "(entries at the end were removed)"
+        )
+        return ChainBreak(seq=last_seq + 1, entry_id=None, problem=problem)
+    if head.hash != (last.hash if last is not None else GENESIS_HASH):
+        problem = "its hash does not match the chain head (the last entry was replaced)"
+        return ChainBreak(seq=last_seq, entry_id=last.pk if last else None, problem=problem)
+    return None
 
 
 def _problem_with(entry: Operation, expected_prev: str, expected_seq: int) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 import phonenumbers
 import pycountry
@@ -49,6 +49,7 @@ def _parsed(msisdn: str) -> phonenumbers.PhoneNumber | None:
         return None
 
 
+@lru_cache(maxsize=20_000)  # pages show the same numbers again and again
 def international(msisdn: str) -> str:
     """+44 7700 900123"""
     number = _parsed(msisdn)
@@ -57,6 +58,7 @@ def international(msisdn: str) -> str:
     return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
 
 
+@lru_cache(maxsize=20_000)
 def national(msisdn: str) -> str:
     """07700 900123, as people in the number's own country write it."""
     number = _parsed(msisdn)

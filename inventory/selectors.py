@@ -36,8 +36,16 @@ def api_connection(*, client: api.NumbersApiClient) -> ApiConnection:
     )
 
 
+def unsettled_operations() -> QuerySet[Operation]:
+    """Operations whose outcome is still unknown: people must see these until settled."""
+    return Operation.objects.filter(outcome="unknown", settlement__isnull=True).order_by("-seq")
+
+
 def operation_get(*, pk: int) -> Operation | None:
-    return Operation.objects.select_related("settlement").filter(pk=pk).first()
+    """An operation on a number. Other trail entries (logins, refusals, syncs) are for
+    auditors, who read them in the admin; this page does not show them."""
+    entries = Operation.objects.select_related("settlement").exclude(msisdn="")
+    return entries.filter(pk=pk).first()
 
 
 # --- inventory ------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.db import DatabaseError, connection
 from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from inventory import api_client as api
-from inventory import phone, selectors, services
+from inventory import health, phone, selectors, services
 from inventory.audit import Actor
 from inventory.csv_export import csv_rows
 from inventory.decorators import permission_required
@@ -38,20 +37,24 @@ from inventory.paging import Pagination
 
 @require_GET
 def home(request):
-    connection_state = selectors.api_connection(client=api.default_client())
-    return render(request, "inventory/home.html", {"connection": connection_state})
+    context = {"connection": selectors.api_connection(client=api.default_client())}
+    if request.user.has_perm("inventory.browse_inventory"):
+        numbers = selectors.owned_number_queryset(filters=selectors.InventoryFilter())
+        context.update(
+            summary=selectors.inventory_summary(numbers=numbers),
+            sync=selectors.sync_status(),
+            unsettled=list(selectors.unsettled_operations()[:10]),
+        )
+    return render(request, "inventory/home.html", context)
 
 
 @login_not_required
 @never_cache
 @require_GET
 def healthz(request):
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except DatabaseError:
-        return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
-    return JsonResponse({"status": "ok", "database": "up"})
+    """For load balancers: 503 only when the database is down; see inventory/health.py."""
+    report = health.health_report()
+    return JsonResponse(report.as_dict(), status=report.http_status)
 
 
 # --- catalogue ------------------------------------------------------------------------------
@@ -324,3 +327,18 @@ def _run_operation(start, request, *, token: str, fallback: str):
             messages.error(request, str(refused))
             return redirect(fallback)
     return redirect("operation", pk=entry.pk)
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def forbidden(request, exception=None):
+    """handler403: a refusal raised anywhere (the admin's included) is audited like the
+    decorator's own. Views using `permission_required` answer 403 themselves, so no refusal
+    is recorded twice."""
+    user = getattr(request, "user", None)  # absent if refused before authentication ran
+    if user is not None and user.is_authenticated:
+        services.access_denied_record(
+            actor=Actor.from_request(request), method=request.method, path=request.path
+        )
+    return render(request, "403.html", status=403)

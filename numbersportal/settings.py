@@ -7,6 +7,7 @@ an in-process cache and the sandbox on 127.0.0.1:8001. Production mode
 
 import os
 import tempfile
+import warnings
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -44,15 +45,17 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "inventory.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Above whitenoise, so static files carry the policy and X-Frame-Options too (whitenoise
+    # answers them itself and never passes them down the rest of the chain).
     "csp.middleware.CSPMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -177,6 +180,9 @@ STORAGES = {
 if env.bool("DJANGO_STATIC_MANIFEST", default=PRODUCTION):
     STORAGES["staticfiles"] = {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if not PRODUCTION:
+    # Development serves from the finders; whitenoise need not warn that STATIC_ROOT is empty.
+    warnings.filterwarnings("ignore", message="No directory at")
 
 # --- The Phone Numbers API ------------------------------------------------------------------
 
@@ -207,7 +213,13 @@ SYNC_STALE_AFTER = timedelta(minutes=env.int("SYNC_STALE_MINUTES", default=60))
 
 # --- Logging --------------------------------------------------------------------------------
 
+# One line per request (inventory.requests) and per API call (inventory.api), each with the
+# request id and user. JSON lines carry the details as fields (method, path, status,
+# duration_ms; api_method, api_path for API calls); plain lines are for people reading a
+# terminal. No line ever holds a token or secret: the client logs only method, path, status.
 LOG_FORMAT = env("LOG_FORMAT", default="json" if PRODUCTION else "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}")
 LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
@@ -215,12 +227,14 @@ LOGGING = {
     "filters": {"request_id": {"()": "inventory.middleware.RequestIdFilter"}},
     "formatters": {
         "plain": {
-            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s %(user)s] %(message)s",
         },
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "format": "%(levelname)s %(name)s %(request_id)s %(user)s %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            # ISO 8601 in UTC, whatever DJANGO_TIME_ZONE says: lines from many hosts sort.
+            "timestamp": "time",
         },
     },
     "handlers": {
@@ -234,6 +248,9 @@ LOGGING = {
     "loggers": {
         "django.server": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        # Their debug lines would print full URLs and token responses: never below INFO.
+        "urllib3": {"level": "WARNING"},
+        "authlib": {"level": "WARNING"},
     },
 }
 

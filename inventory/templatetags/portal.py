@@ -1,9 +1,12 @@
 """Template filters for numbers, countries and money."""
 
 from decimal import Decimal
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django import template
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from inventory import phone
 from inventory.models import Feature, NumberType
@@ -98,3 +101,33 @@ def setting_label(name: str) -> str:
 @register.filter
 def get_item(mapping: dict, key: str):
     return mapping.get(key, "") if isinstance(mapping, dict) else ""
+
+
+@register.filter
+def minutes(duration) -> str:
+    """A timedelta in whole minutes, for people: "15 minutes", "1 minute"; "" when unknown."""
+    if not duration:
+        return ""
+    count = max(1, round(duration.total_seconds() / 60))
+    return f"{count} minute{'' if count == 1 else 's'}"
+
+
+@register.simple_tag
+def country_options(selected, *, blank: str = "") -> str:
+    """The <option>s of a country <select>. Built in Python and remembered: ~250 options
+    through the widget templates would cost more than the rest of the page."""
+    return _country_options(selected if isinstance(selected, str) else "", blank)
+
+
+@lru_cache(maxsize=1024)
+def _country_options(selected: str, blank: str) -> str:
+    options = [("", blank)] if blank else []
+    options += phone.country_choices()
+    return format_html_join(
+        "\n",
+        '<option value="{}"{}>{}</option>',
+        (
+            (code, mark_safe(" selected") if code == selected else "", label)
+            for code, label in options
+        ),
+    )

@@ -1,0 +1,104 @@
+"""What /healthz reports to a load balancer and to the people who run the portal.
+
+- 503 `unavailable`: the database does not answer, so this instance can serve nothing.
+- 200 `degraded`: the instance serves, but no API token can be had (buying, searching and
+  syncing fail; the inventory and the audit trail still work), or the last successful sync
+  is older than SYNC_STALE_MINUTES (or there has been none). Taking every instance out of
+  the load balancer would turn a partial outage into a total one, so these stay 200;
+  monitoring alerts on the `status` field instead.
+- 200 `ok`: all of the above is fine.
+
+The report names no secret, URL or error text: anyone can read it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError, connection
+from django.utils import timezone
+
+from inventory import api_client as api
+from inventory import selectors
+
+log = logging.getLogger(__name__)
+
+# A probe must answer within a load balancer's timeout even when the token service hangs.
+PROBE_CONNECT_TIMEOUT = 1.0
+PROBE_READ_TIMEOUT = 2.0
+# After a failed token fetch, probes report the failure for this long without asking again,
+# so a failing token service is not hit by every probe of every instance.
+TOKEN_FAILURE_KEY = "healthz:token-failure"  # noqa: S105 - a cache key, not a secret
+TOKEN_FAILURE_SECONDS = 30
+
+
+@dataclasses.dataclass(frozen=True)
+class Health:
+    status: str  # ok, degraded or unavailable
+    checks: dict
+
+    @property
+    def http_status(self) -> int:
+        return 503 if self.status == "unavailable" else 200
+
+    def as_dict(self) -> dict:
+        return {"status": self.status, **self.checks}
+
+
+def health_report() -> Health:
+    if not _database_answers():
+        return Health("unavailable", {"database": "down"})
+    token_ok = _token_available()
+    sync = _sync_freshness()
+    healthy = token_ok and not sync["stale"]
+    return Health(
+        "ok" if healthy else "degraded",
+        {"database": "up", "api_token": "ok" if token_ok else "unavailable", "sync": sync},
+    )
+
+
+def _database_answers() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return False
+    return True
+
+
+def _probe_client() -> api.NumbersApiClient:
+    """A client with short timeouts; it shares the token cache with every other client."""
+    config = api.ApiConfig.from_settings()
+    return api.NumbersApiClient(
+        dataclasses.replace(
+            config,
+            connect_timeout=min(config.connect_timeout, PROBE_CONNECT_TIMEOUT),
+            read_timeout=min(config.read_timeout, PROBE_READ_TIMEOUT),
+        )
+    )
+
+
+def _token_available() -> bool:
+    """True when a token is cached, or can be fetched now (and is then cached for all)."""
+    if cache.get(TOKEN_FAILURE_KEY):
+        return False
+    if _probe_client().check_token():
+        return True
+    cache.set(TOKEN_FAILURE_KEY, True, timeout=TOKEN_FAILURE_SECONDS)
+    return False
+
+
+def _sync_freshness() -> dict:
+    status = selectors.sync_status()
+    age = None
+    if status.last_success is not None:
+        age = max(int((timezone.now() - status.last_success).total_seconds()), 0)
+    return {
+        "last_success_age_seconds": age,
+        "stale": status.is_stale,
+        "stale_after_seconds": int(settings.SYNC_STALE_AFTER.total_seconds()),
+        "running": status.running_since is not None,
+    }

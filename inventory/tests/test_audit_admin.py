@@ -1,0 +1,228 @@
+"""Audit review in the admin: auditors read and export the trail; nobody changes it."""
+
+import csv
+import io
+from decimal import Decimal
+
+from django.contrib.admin.sites import site
+from django.test import RequestFactory
+from django.utils import timezone
+
+from inventory.admin import CSV_HEADER
+from inventory.audit import Actor, audit_append
+from inventory.models import Action, Operation, Outcome
+from inventory.tests.base import BaseTestCase, make_user
+
+CHANGELIST = "/admin/inventory/operation/"
+EXPORT = "/admin/inventory/operation/export.csv"
+
+
+class AuditAdminTestCase(BaseTestCase):
+    def setUp(self):
+        olivia, root = self.actor(self.operator), self.actor(self.superuser)
+        self.purchase = audit_append(
+            action=Action.PURCHASE, actor=olivia, country="GB", msisdn="447700900111",
+            monthly_cost=Decimal("1.25"), outcome=Outcome.SUCCEEDED, http_status=200,
+        )  # fmt: skip
+        self.other_purchase = audit_append(
+            action=Action.PURCHASE, actor=root, country="NL", msisdn="31612345678",
+            monthly_cost=Decimal("4.50"), outcome=Outcome.FAILED, http_status=420,
+        )  # fmt: skip
+        self.configure = audit_append(
+            action=Action.CONFIGURE, actor=olivia, country="GB", msisdn="447700900111",
+            before={"moHttpUrl": ""}, after={"moHttpUrl": "https://hooks.example.com/sms"},
+            outcome=Outcome.SUCCEEDED, http_status=200,
+        )  # fmt: skip
+        self.unsettled = audit_append(
+            action=Action.CANCEL, actor=olivia, country="GB", msisdn="447700900222",
+            outcome=Outcome.UNKNOWN, reason="The answer was lost.",
+        )  # fmt: skip
+        self.settled = audit_append(
+            action=Action.CANCEL, actor=olivia, country="GB", msisdn="447700900333",
+            outcome=Outcome.UNKNOWN, reason="The answer was lost.",
+        )  # fmt: skip
+        audit_append(
+            action=Action.SETTLE, actor=Actor.system("sync_numbers"), country="GB",
+            msisdn="447700900333", settles=self.settled, outcome=Outcome.SUCCEEDED,
+        )  # fmt: skip
+        self.change_url = f"{CHANGELIST}{self.purchase.pk}/change/"
+
+    def listed(self, query="") -> list[int]:
+        response = self.client.get(CHANGELIST + query)
+        assert response.status_code == 200
+        return sorted(entry.seq for entry in response.context["cl"].result_list)
+
+    @staticmethod
+    def every_seq() -> list[int]:
+        """The six entries above and the logins of the test (logging in is audited too)."""
+        return list(Operation.objects.order_by("seq").values_list("seq", flat=True))
+
+    def exported(self, query="") -> list[dict]:
+        response = self.client.get(EXPORT + query)
+        assert response.status_code == 200
+        assert response.streaming
+        assert response["Content-Type"] == "text/csv"
+        text = b"".join(response.streaming_content).decode()
+        rows = list(csv.reader(io.StringIO(text)))
+        assert rows[0] == CSV_HEADER
+        return [dict(zip(CSV_HEADER, row, strict=True)) for row in rows[1:]]
+
+    # --- nothing is editable ---
+
+    def test_nobody_may_add_change_or_delete_an_entry_not_even_a_superuser(self):
+        admin = site._registry[Operation]
+        for user in (self.superuser, self.auditor):
+            request = RequestFactory().get(CHANGELIST)
+            request.user = user
+            assert admin.has_view_permission(request, self.purchase)
+            assert not admin.has_add_permission(request)
+            assert not admin.has_change_permission(request, self.purchase)
+            assert not admin.has_delete_permission(request, self.purchase)
+            assert admin.get_actions(request) == {}
+
+            self.login(user)
+            assert self.client.get(f"{CHANGELIST}add/").status_code == 403
+            assert self.client.post(f"{CHANGELIST}add/", {"action": "login"}).status_code == 403
+            edit = self.client.post(self.change_url, {"reason": "edited", "_save": "Save"})
+            assert edit.status_code == 403
+            delete_url = f"{CHANGELIST}{self.purchase.pk}/delete/"
+            assert self.client.get(delete_url).status_code == 403
+            assert self.client.post(delete_url, {"post": "yes"}).status_code == 403
+            bulk = {"action": "delete_selected", "_selected_action": [self.purchase.pk]}
+            self.client.post(CHANGELIST, bulk)
+
+        self.purchase.refresh_from_db()
+        assert self.purchase.reason == ""
+        assert Operation.objects.exclude(action__in=[Action.LOGIN, Action.DENIED]).count() == 6
+        # Each attempt is itself on the trail, the superuser's included.
+        refusals = Operation.objects.filter(action=Action.DENIED).order_by("seq")
+        assert [r.actor_username for r in refusals] == ["root"] * 5 + ["audrey"] * 5
+        assert refusals[3].request["method"] == "GET"
+        assert refusals[3].request["path"] == delete_url
+
+    def test_the_detail_page_is_read_only_and_shows_before_and_after(self):
+        self.login(self.auditor)
+
+        response = self.client.get(f"{CHANGELIST}{self.configure.pk}/change/")
+
+        assert response.status_code == 200
+        self.assertNotContains(response, 'name="_save"')
+        self.assertNotContains(response, 'name="reason"')
+        self.assertNotContains(response, "<textarea")
+        self.assertContains(response, '<table class="audit-diff">')
+        self.assertContains(response, '<td class="audit-before">–</td>', html=False)
+        self.assertContains(
+            response, '<td class="audit-after">https://hooks.example.com/sms</td>', html=False
+        )
+        self.assertNotContains(response, "deletelink")
+        self.assertNotContains(response, "/admin/auth/user/")  # no link the auditor cannot use
+
+    # --- who sees the trail ---
+
+    def test_an_auditor_sees_the_trail_and_nothing_else_in_the_admin(self):
+        self.login(self.auditor)
+
+        index = self.client.get("/admin/")
+
+        apps = index.context["app_list"]
+        assert [(a["app_label"], [m["object_name"] for m in a["models"]]) for a in apps] == [
+            ("inventory", ["Operation"])
+        ]
+        for elsewhere in ("/admin/auth/user/", "/admin/auth/group/", "/admin/axes/accessattempt/"):
+            assert self.client.get(elsewhere).status_code == 403
+        assert self.client.get("/admin/auth/").status_code == 404
+        assert self.listed() == self.every_seq()
+
+    def test_operators_and_viewers_are_sent_to_the_admin_login_and_see_no_trail_link(self):
+        for user in (self.operator, self.viewer):
+            self.login(user)
+            response = self.client.get(CHANGELIST)
+            assert response.status_code == 302
+            assert response["Location"].startswith("/admin/login/?next=")
+            assert self.client.get(EXPORT).status_code == 302
+            self.assertNotContains(self.client.get("/"), "Audit trail")
+        self.login(self.auditor)
+        self.assertContains(self.client.get("/"), "Audit trail")
+
+    def test_staff_without_the_audit_role_are_refused(self):
+        staff_operator = make_user("sam", "Operator", is_staff=True)
+        self.login(staff_operator)
+
+        assert self.client.get(CHANGELIST).status_code == 403
+        assert self.client.get(self.change_url).status_code == 403
+        assert self.client.get(EXPORT).status_code == 403
+        index = self.client.get("/admin/")
+        assert index.context["app_list"] == []
+
+    # --- finding entries ---
+
+    def test_the_list_filters_by_action_outcome_user_and_country(self):
+        self.login(self.auditor)
+
+        assert self.listed("?action=purchase") == [1, 2]
+        assert self.listed("?outcome=unknown") == [4, 5]
+        assert self.listed("?user=root") == [2]
+        assert self.listed("?country=NL") == [2]
+        assert self.listed("?action=cancel&outcome=unknown&country=GB") == [4, 5]
+
+    def test_search_finds_a_number_or_a_username(self):
+        self.login(self.auditor)
+
+        assert self.listed("?q=447700900111") == [1, 3]
+        assert self.listed("?q=root") == [2]
+
+    def test_unsettled_unknown_operations_have_their_own_filter(self):
+        self.login(self.auditor)
+
+        assert self.listed("?unsettled=yes") == [4]
+        page = self.client.get(CHANGELIST).content.decode()
+        assert "UNKNOWN, not settled" in page
+        assert "unknown → settled succeeded" in page
+
+    def test_the_date_hierarchy_narrows_the_list_to_a_day(self):
+        self.login(self.auditor)
+        today = timezone.localdate()
+
+        page = self.client.get(CHANGELIST)
+        self.assertContains(page, f"created_at__year={today.year}")
+        assert self.listed(f"?created_at__year={today.year}") == self.every_seq()
+        day = f"?created_at__year={today.year}&created_at__month={today.month}"
+        assert self.listed(f"{day}&created_at__day={today.day}") == self.every_seq()
+        assert self.listed(f"?created_at__year={today.year - 1}") == []
+
+    # --- CSV export ---
+
+    def test_the_csv_export_holds_exactly_the_rows_of_the_filter(self):
+        self.login(self.auditor)
+
+        purchases = self.exported("?action=purchase")
+        assert [row["seq"] for row in purchases] == ["2", "1"]
+        assert {row["action"] for row in purchases} == {"purchase"}
+        one_number = self.exported("?q=447700900111")
+        assert [(row["seq"], row["action"]) for row in one_number] == [
+            ("3", "configure"), ("1", "purchase"),
+        ]  # fmt: skip
+        assert [row["seq"] for row in self.exported("?unsettled=yes")] == ["4"]
+        assert len(self.exported()) == len(self.every_seq())
+
+    def test_the_csv_export_carries_the_recorded_facts(self):
+        self.login(self.auditor)
+
+        [row] = self.exported("?q=31612345678")
+
+        assert row["username"] == "root"
+        assert row["ip"] == "127.0.0.1"
+        assert row["monthly_cost_eur"] == "4.5000"
+        assert (row["outcome"], row["http_status"]) == ("failed", "420")
+        assert row["hash"] == self.other_purchase.hash
+        [settled] = self.exported("?q=447700900333&action=cancel")
+        assert settled["settled_as"] == "succeeded"
+
+    def test_a_malformed_filter_in_an_export_link_is_no_server_error(self):
+        self.login(self.auditor)
+
+        for query in ("?seq__gt=abc", "?created_at__year=twenty", "?nosuchfield=1"):
+            response = self.client.get(EXPORT + query)
+            assert response.status_code == 400, query
+            self.assertContains(response, "cannot be exported", status_code=400)
+        assert len(self.exported("?o=99")) == len(self.every_seq())  # unknown order: ignored

@@ -1,0 +1,263 @@
+"""Every URL of the project, for every role: who may open it, who is refused, who must log in.
+
+The table below is the access policy, written out. A new URL pattern without a row fails
+`test_every_url_pattern_has_a_row`, so nobody adds a page without deciding who may see it.
+Pages are opened with GET: a view that only takes POST answers an allowed user 405 (the
+permission check runs first, so a refused user gets 403 whatever the method).
+"""
+
+import re
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+
+from inventory.audit import audit_append
+from inventory.models import Action, Operation, Outcome
+from inventory.tests.base import BaseTestCase
+from inventory.tests.factories import owned_number
+
+LOGIN = "login"  # redirected to /login/?next=…
+ADMIN_LOGIN = "admin login"  # redirected to /admin/login/?next=…
+ROLES = ("anonymous", "viewer", "operator", "auditor", "superuser")
+
+# The admin's own pages send visitors to the admin login; its model pages are left to
+# LoginRequiredMiddleware, which sends anonymous visitors to the portal's login instead
+# (which returns them to the page afterwards). Logged-in users who are not staff get the
+# admin login either way.
+NOT_STAFF = (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN)
+MODEL_NOT_STAFF = (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN)
+# Pages for models only superusers manage: staff without the model's permissions get 403.
+SUPERUSER_ONLY = (*MODEL_NOT_STAFF, 403, 200)
+# The admin redirects /<object_id>/ to /<object_id>/change/ before checking anything.
+ADMIN_REDIRECT = (*MODEL_NOT_STAFF, 302, 302)
+
+# route: (anonymous, viewer, operator, auditor, superuser)
+EXPECTED = {
+    # --- the portal ---
+    "": (LOGIN, 200, 200, 200, 200),
+    "healthz": (200, 200, 200, 200, 200),
+    "login/": (200, 302, 302, 302, 302),  # a logged-in user goes on to the home page
+    "logout/": (LOGIN, 405, 405, 405, 405),  # POST only
+    "catalogue/": (LOGIN, 200, 200, 403, 200),
+    "catalogue/buy/": (LOGIN, 403, 302, 403, 302),  # no number chosen: back to the catalogue
+    "catalogue/buy/confirm/": (LOGIN, 403, 405, 403, 405),
+    "inventory/": (LOGIN, 200, 200, 403, 200),
+    "inventory/numbers.csv": (LOGIN, 200, 200, 403, 200),
+    "inventory/sync/": (LOGIN, 403, 405, 403, 405),
+    "^numbers/(?P<msisdn>[1-9][0-9]{6,14})/$": (LOGIN, 200, 200, 403, 200),
+    "^numbers/(?P<msisdn>[1-9][0-9]{6,14})/notes/$": (LOGIN, 403, 405, 403, 405),
+    "^numbers/(?P<msisdn>[1-9][0-9]{6,14})/configure/$": (LOGIN, 403, 200, 403, 200),
+    "^numbers/(?P<msisdn>[1-9][0-9]{6,14})/configure/confirm/$": (LOGIN, 403, 405, 403, 405),
+    "^numbers/(?P<msisdn>[1-9][0-9]{6,14})/cancel/$": (LOGIN, 403, 200, 403, 200),
+    "operations/<int:pk>/": (LOGIN, 200, 200, 403, 200),
+    # --- the admin: auditors review the trail, superusers manage accounts ---
+    "admin/": (*NOT_STAFF, 200, 200),
+    "admin/login/": (200, 200, 200, 302, 302),  # staff already logged in go to the index
+    "admin/logout/": (ADMIN_LOGIN, 302, 302, 405, 405),  # POST only; non-staff: to the index
+    "admin/password_change/": (*NOT_STAFF, 200, 200),
+    "admin/password_change/done/": (*NOT_STAFF, 200, 200),
+    "admin/autocomplete/": (*NOT_STAFF, 403, 403),  # only for fields this admin has none of
+    "admin/jsi18n/": (*NOT_STAFF, 200, 200),
+    "admin/r/<path:content_type_id>/<path:object_id>/": (*NOT_STAFF, 404, 404),
+    "admin/(?P<app_label>auth|axes|inventory)/$": (*NOT_STAFF, 200, 200),  # inventory
+    "admin/(?P<url>.*)$": (*NOT_STAFF, 404, 404),
+    "admin/auth/group/": SUPERUSER_ONLY,
+    "admin/auth/group/add/": SUPERUSER_ONLY,
+    "admin/auth/group/<path:object_id>/history/": SUPERUSER_ONLY,
+    "admin/auth/group/<path:object_id>/delete/": SUPERUSER_ONLY,
+    "admin/auth/group/<path:object_id>/change/": SUPERUSER_ONLY,
+    "admin/auth/group/<path:object_id>/": ADMIN_REDIRECT,
+    "admin/auth/user/": SUPERUSER_ONLY,
+    "admin/auth/user/add/": SUPERUSER_ONLY,
+    "admin/auth/user/<id>/password/": SUPERUSER_ONLY,
+    "admin/auth/user/<path:object_id>/history/": SUPERUSER_ONLY,
+    "admin/auth/user/<path:object_id>/delete/": SUPERUSER_ONLY,
+    "admin/auth/user/<path:object_id>/change/": SUPERUSER_ONLY,
+    "admin/auth/user/<path:object_id>/": ADMIN_REDIRECT,
+    "admin/axes/accessattempt/": SUPERUSER_ONLY,
+    "admin/axes/accessattempt/add/": (*MODEL_NOT_STAFF, 403, 403),  # axes records, nobody adds
+    "admin/axes/accessattempt/<path:object_id>/history/": SUPERUSER_ONLY,
+    "admin/axes/accessattempt/<path:object_id>/delete/": SUPERUSER_ONLY,  # unlocks a user
+    "admin/axes/accessattempt/<path:object_id>/change/": SUPERUSER_ONLY,
+    "admin/axes/accessattempt/<path:object_id>/": ADMIN_REDIRECT,
+    "admin/axes/accesslog/": SUPERUSER_ONLY,
+    "admin/axes/accesslog/add/": (*MODEL_NOT_STAFF, 403, 403),
+    "admin/axes/accesslog/<path:object_id>/history/": SUPERUSER_ONLY,
+    "admin/axes/accesslog/<path:object_id>/delete/": SUPERUSER_ONLY,
+    "admin/axes/accesslog/<path:object_id>/change/": SUPERUSER_ONLY,
+    "admin/axes/accesslog/<path:object_id>/": ADMIN_REDIRECT,
+    "admin/axes/accessfailurelog/": SUPERUSER_ONLY,
+    "admin/axes/accessfailurelog/add/": (*MODEL_NOT_STAFF, 403, 403),
+    "admin/axes/accessfailurelog/<path:object_id>/history/": SUPERUSER_ONLY,
+    "admin/axes/accessfailurelog/<path:object_id>/delete/": SUPERUSER_ONLY,
+    "admin/axes/accessfailurelog/<path:object_id>/change/": SUPERUSER_ONLY,
+    "admin/axes/accessfailurelog/<path:object_id>/": ADMIN_REDIRECT,
+    # The audit trail: read by auditors and superusers, changed by nobody.
+    "admin/inventory/operation/": (*MODEL_NOT_STAFF, 200, 200),
+    "admin/inventory/operation/export.csv": (*MODEL_NOT_STAFF, 200, 200),
+    "admin/inventory/operation/add/": (*MODEL_NOT_STAFF, 403, 403),
+    "admin/inventory/operation/<path:object_id>/history/": (*MODEL_NOT_STAFF, 200, 200),
+    "admin/inventory/operation/<path:object_id>/delete/": (*MODEL_NOT_STAFF, 403, 403),
+    "admin/inventory/operation/<path:object_id>/change/": (*MODEL_NOT_STAFF, 200, 200),
+    "admin/inventory/operation/<path:object_id>/": ADMIN_REDIRECT,
+}
+# Reachable without logging in: the health check and the two login pages.
+PUBLIC = {"healthz", "login/", "admin/login/"}
+
+
+def every_route(patterns=None, prefix=""):
+    """The full route of every URL pattern the project answers, resolvers walked through."""
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        own = str(pattern.pattern)
+        route = prefix + own.removeprefix("^") if prefix else own  # joined as Django does
+        if isinstance(pattern, URLResolver):
+            yield from every_route(pattern.url_patterns, route)
+        else:
+            assert isinstance(pattern, URLPattern)
+            yield route
+
+
+class UrlPermissionsTestCase(BaseTestCase):
+    def setUp(self):
+        self.number = owned_number("447700900123")
+        self.entry = audit_append(
+            action=Action.PURCHASE, actor=self.actor(self.operator), country="GB",
+            msisdn=self.number.msisdn, outcome=Outcome.SUCCEEDED,
+        )  # fmt: skip
+        attempt = {"username": "mallory", "ip_address": "198.51.100.9", "user_agent": "x"}
+        # One object of each kind an admin page can show, to open its pages by id.
+        self.objects = {
+            "auth/group": Group.objects.get(name="Viewer"),
+            "auth/user": self.viewer,
+            "axes/accessattempt": AccessAttempt.objects.create(
+                **attempt,
+                get_data="",
+                post_data="",
+                http_accept="",
+                path_info="/login/",
+                failures_since_start=1,
+            ),
+            "axes/accesslog": AccessLog.objects.create(**attempt, http_accept="", path_info="/"),
+            "axes/accessfailurelog": AccessFailureLog.objects.create(
+                **attempt, http_accept="", path_info="/login/", locked_out=False
+            ),
+            "inventory/operation": self.entry,
+        }
+        self.users = {
+            "viewer": self.viewer,
+            "operator": self.operator,
+            "auditor": self.auditor,
+            "superuser": self.superuser,
+        }
+
+    def sample_path(self, route: str) -> str:
+        """The route with a real value in each of its parameters."""
+        model = re.search(r"admin/(\w+/\w+)/", route)
+        obj = self.objects.get(model.group(1) if model else "", self.entry)
+        values = {
+            "msisdn": self.number.msisdn,
+            "pk": str(self.entry.pk),
+            "object_id": str(obj.pk),
+            "id": str(self.viewer.pk),
+            "content_type_id": str(ContentType.objects.get_for_model(Operation).pk),
+            "app_label": "inventory",
+            "url": "nothing-here/",
+        }
+        path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: values[m.group(1)], route)
+        path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], path)
+        path = "/" + path.replace("^", "").replace("$", "")
+        assert resolve(path).route == route, f"{path} does not stand for {route}"
+        return path
+
+    def outcome(self, response, path: str):
+        if response.status_code == 302:
+            location = response["Location"]
+            if location.startswith("/login/?next="):
+                return LOGIN
+            if location.startswith("/admin/login/?next="):
+                return ADMIN_LOGIN
+        return response.status_code
+
+    def test_every_url_pattern_has_a_row(self):
+        routes = list(every_route())
+        assert len(routes) == len(set(routes))
+        assert sorted(set(routes) - EXPECTED.keys()) == [], "add these routes to EXPECTED"
+        assert sorted(EXPECTED.keys() - set(routes)) == [], "these routes no longer exist"
+
+    def test_anonymous_visitors_are_sent_to_log_in_everywhere_but_the_public_pages(self):
+        for route in every_route():
+            expected = EXPECTED[route][0]
+            if route in PUBLIC:
+                assert expected == 200, route
+            else:
+                assert expected in (LOGIN, ADMIN_LOGIN), route
+
+    def test_each_role_gets_exactly_what_the_table_says_and_every_refusal_is_audited(self):
+        paths = {route: self.sample_path(route) for route in every_route()}
+        wrong = []
+        for column, role in enumerate(ROLES):
+            self.client.logout()
+            if role != "anonymous":
+                self.login(self.users[role])
+            for route, path in paths.items():
+                denials = Operation.objects.filter(action=Action.DENIED).count()
+                got = self.outcome(self.client.get(path), path)
+                expected = EXPECTED[route][column]
+                if got != expected:
+                    wrong.append(f"{role:9} GET {path}: expected {expected}, got {got}")
+                refusal = Operation.objects.filter(action=Action.DENIED).order_by("-seq").first()
+                if got == 403:
+                    audited = Operation.objects.filter(action=Action.DENIED).count() == denials + 1
+                    if not (audited and refusal.request["path"] == path):
+                        wrong.append(f"{role:9} GET {path}: refused, but the refusal not audited")
+                        continue
+                    assert refusal.actor_username == self.users[role].username
+                    assert refusal.outcome == Outcome.DENIED
+        assert wrong == [], "\n".join(wrong)
+
+    def test_a_refused_post_is_refused_before_anything_happens(self):
+        msisdn = self.number.msisdn
+        posts = [
+            "/catalogue/buy/confirm/", "/inventory/sync/", f"/numbers/{msisdn}/notes/",
+            f"/numbers/{msisdn}/configure/", f"/numbers/{msisdn}/configure/confirm/",
+            f"/numbers/{msisdn}/cancel/",
+        ]  # fmt: skip
+        for user in (self.viewer, self.auditor):
+            self.login(user)
+            for path in posts:
+                assert self.client.post(path, {"label": "x"}).status_code == 403, path
+        self.number.refresh_from_db()
+        assert self.number.label == ""
+        assert Operation.objects.filter(action=Action.DENIED).count() == 2 * len(posts)
+        assert self.sandbox.calls("POST /number/update") == 0
+        assert self.sandbox.calls("POST /number/cancel") == 0
+
+    def test_the_operation_page_shows_operations_on_numbers_and_no_other_trail_entry(self):
+        self.login(self.viewer)
+        login_entry = Operation.objects.filter(action=Action.LOGIN).latest("seq")
+
+        assert self.client.get(f"/operations/{self.entry.pk}/").status_code == 200
+        assert self.client.get(f"/operations/{login_entry.pk}/").status_code == 404
+
+    def test_links_and_buttons_a_role_may_not_use_are_not_shown(self):
+        number_page = f"/numbers/{self.number.msisdn}/"
+        self.login(self.viewer)
+        page = self.client.get(number_page).content.decode()
+        assert 'data-testid="configure"' not in page
+        assert 'data-testid="cancel"' not in page
+        assert "Audit trail" not in page
+        assert 'data-testid="sync-now"' not in self.client.get("/inventory/").content.decode()
+
+        self.login(self.operator)
+        page = self.client.get(number_page).content.decode()
+        assert 'data-testid="configure"' in page
+        assert 'data-testid="cancel"' in page
+        assert 'data-testid="sync-now"' in self.client.get("/inventory/").content.decode()
+
+        self.login(self.auditor)
+        home = self.client.get("/").content.decode()
+        assert "Audit trail" in home
+        assert 'href="/inventory/"' not in home
+        assert 'href="/catalogue/"' not in home
