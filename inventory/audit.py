@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -99,6 +101,41 @@ def entry_outcome_hash(entry: Operation) -> str:
 # --- writing --------------------------------------------------------------------------------
 
 
+@contextmanager
+def _chain_head() -> Iterator[AuditChainHead]:
+    """The locked head of the chain; appends made inside move it, and it is saved on the way
+    out. Locking this one row serialises appends, so the chain never forks."""
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            pk=1, defaults={"seq": 0, "hash": GENESIS_HASH}
+        )
+        yield head
+        head.save(update_fields=["seq", "hash"])
+
+
+def _link(
+    head: AuditChainHead, *, actor: Actor, outcome: Outcome, outcome_fields: dict, **facts
+) -> Operation:
+    """The next entry after `head`, hashed and linked (not saved yet); the head moves onto it."""
+    entry = Operation(
+        seq=head.seq + 1,
+        created_at=timezone.now(),
+        actor=actor.user,
+        actor_username=actor.username,
+        ip=actor.ip,
+        user_agent=actor.user_agent,
+        request_id=actor.request_id,
+        prev_hash=head.hash,
+        outcome=outcome,
+        **{"request": {}, **facts},
+    )
+    entry.hash = entry_hash(entry)
+    if outcome != Outcome.PENDING:
+        _fill_outcome(entry, outcome, **outcome_fields)
+    head.seq, head.hash = entry.seq, entry.hash
+    return entry
+
+
 def audit_append(
     *,
     action: Action,
@@ -117,19 +154,13 @@ def audit_append(
 ) -> Operation:
     """Append one entry to the chain. Runs in (or opens) a transaction; commit is the
     caller's when it passes one in. Raises IntegrityError when a constraint refuses it."""
-    with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-            pk=1, defaults={"seq": 0, "hash": GENESIS_HASH}
-        )
-        entry = Operation(
-            seq=head.seq + 1,
-            created_at=timezone.now(),
+    with _chain_head() as head:
+        entry = _link(
+            head,
+            actor=actor,
+            outcome=outcome,
+            outcome_fields=outcome_fields,
             action=action,
-            actor=actor.user,
-            actor_username=actor.username,
-            ip=actor.ip,
-            user_agent=actor.user_agent,
-            request_id=actor.request_id,
             country=country,
             msisdn=msisdn,
             request=request or {},
@@ -139,48 +170,27 @@ def audit_append(
             setup_cost=setup_cost,
             form_token=form_token,
             settles=settles,
-            prev_hash=head.hash,
-            outcome=outcome,
         )
-        entry.hash = entry_hash(entry)
-        if outcome != Outcome.PENDING:
-            _fill_outcome(entry, outcome, **outcome_fields)
         entry.save(force_insert=True)
-        head.seq, head.hash = entry.seq, entry.hash
-        head.save(update_fields=["seq", "hash"])
     return entry
 
 
 def audit_append_many(entries: list[dict[str, Any]], *, actor: Actor) -> int:
-    """Append many finished entries (e.g. a sync's drift events) under one lock."""
+    """Append many finished entries (e.g. a sync's drift events) under one lock. Each dict
+    holds an entry's facts plus its `outcome` and optional `reason`."""
     if not entries:
         return 0
-    with transaction.atomic():
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-            pk=1, defaults={"seq": 0, "hash": GENESIS_HASH}
-        )
-        rows, now = [], timezone.now()
-        for offset, fields in enumerate(entries, start=1):
-            fields = dict(fields)
-            outcome = fields.pop("outcome")
-            reason = fields.pop("reason", "")
-            row = Operation(
-                seq=head.seq + offset,
-                created_at=now,
-                actor=actor.user,
-                actor_username=actor.username,
-                ip=actor.ip,
-                user_agent=actor.user_agent,
-                request_id=actor.request_id,
-                prev_hash=rows[-1].hash if rows else head.hash,
-                **{"request": {}, **fields},
+    with _chain_head() as head:
+        rows = []
+        for fields in entries:
+            facts = dict(fields)
+            outcome, reason = facts.pop("outcome"), facts.pop("reason", "")
+            rows.append(
+                _link(
+                    head, actor=actor, outcome=outcome, outcome_fields={"reason": reason}, **facts
+                )
             )
-            row.hash = entry_hash(row)
-            _fill_outcome(row, outcome, reason=reason)
-            rows.append(row)
         Operation.objects.bulk_create(rows, batch_size=500)
-        head.seq, head.hash = rows[-1].seq, rows[-1].hash
-        head.save(update_fields=["seq", "hash"])
     return len(rows)
 
 

@@ -10,6 +10,7 @@ number in the owned list, never by sending the request again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import threading
@@ -190,42 +191,44 @@ def _call(entry, call, *, on_declined, settle) -> api.Confirmation | None:
     return None
 
 
-def _settle(entry: Operation, *, actor: Actor, client: api.NumbersApiClient, decide) -> bool:
-    """Look the number up exactly; `decide(owned_or_none)` returns (outcome, reason, apply).
-    Returns False when the lookup itself failed: the entry stays unknown."""
+def _record_settlement(
+    entry: Operation, found: api.OwnedNumber | None, *, actor: Actor, lookup: dict
+) -> None:
+    """Append the settlement of an unknown operation and bring the cache in line with it,
+    in one transaction. `found` is the number as the owned list shows it (None: not owned)."""
+    decide = {
+        Action.PURCHASE: _decide_purchase,
+        Action.CANCEL: _decide_cancel,
+        Action.CONFIGURE: _decide_configure,
+    }[entry.action](entry)
+    outcome, reason, apply = decide(found)
+    with transaction.atomic():
+        audit_append(
+            action=Action.SETTLE,
+            actor=actor,
+            country=entry.country,
+            msisdn=entry.msisdn,
+            request=lookup,
+            after=_owned_snapshot(found),
+            settles=entry,
+            outcome=outcome,
+            reason=reason,
+        )
+        apply()
+
+
+def operation_settle(*, client: api.NumbersApiClient, entry: Operation, actor: Actor) -> bool:
+    """Settle an `unknown` operation by an exact lookup of its number in the owned list.
+    Returns False when the lookup itself failed: the operation stays unknown."""
     try:
         found = client.find_owned(msisdn=entry.msisdn)
     except api.ApiError as error:
         log.warning("Could not settle operation #%s: %s", entry.seq, error)
         return False
-    outcome, reason, apply = decide(found)
-    try:
-        with transaction.atomic():
-            audit_append(
-                action=Action.SETTLE,
-                actor=actor,
-                country=entry.country,
-                msisdn=entry.msisdn,
-                request={"lookup": "GET /account/numbers", "pattern": entry.msisdn},
-                after=_owned_snapshot(found),
-                settles=entry,
-                outcome=outcome,
-                reason=reason,
-            )
-            apply()
-    except IntegrityError:  # settled concurrently by someone else
-        return True
+    lookup = {"lookup": "GET /account/numbers", "pattern": entry.msisdn}
+    with contextlib.suppress(IntegrityError):  # settled concurrently by someone else
+        _record_settlement(entry, found, actor=actor, lookup=lookup)
     return True
-
-
-def operation_settle(*, client: api.NumbersApiClient, entry: Operation, actor: Actor) -> bool:
-    """Settle an `unknown` operation by looking its number up in the owned list."""
-    deciders = {
-        Action.PURCHASE: _decide_purchase,
-        Action.CANCEL: _decide_cancel,
-        Action.CONFIGURE: _decide_configure,
-    }
-    return _settle(entry, actor=actor, client=client, decide=deciders[entry.action](entry))
 
 
 def access_denied_record(
@@ -802,28 +805,14 @@ def _is_first_sync() -> bool:
 
 def _settle_from_listing(numbers: dict[str, api.OwnedNumber], *, actor: Actor) -> int:
     """A complete listing settles every unknown operation without another call."""
-    deciders = {
-        Action.PURCHASE: _decide_purchase,
-        Action.CANCEL: _decide_cancel,
-        Action.CONFIGURE: _decide_configure,
-    }
-    settled = 0
     unknown = Operation.objects.filter(outcome=Outcome.UNKNOWN, settlement__isnull=True)
+    settled = 0
     for entry in unknown.order_by("seq"):
-        found = numbers.get(entry.msisdn)
-        outcome, reason, apply = deciders[entry.action](entry)(found)
-        audit_append(
-            action=Action.SETTLE,
-            actor=actor,
-            country=entry.country,
-            msisdn=entry.msisdn,
-            request={"lookup": "sync", "operation": entry.seq},
-            after=_owned_snapshot(found),
-            settles=entry,
-            outcome=outcome,
-            reason=reason,
-        )
-        apply()
+        lookup = {"lookup": "sync", "operation": entry.seq}
+        try:
+            _record_settlement(entry, numbers.get(entry.msisdn), actor=actor, lookup=lookup)
+        except IntegrityError:  # settled meanwhile by the operation's own lookup
+            continue
         settled += 1
     return settled
 
