@@ -3,13 +3,16 @@ the API for data; `api_connection` only asks the client whether a token can be h
 
 from __future__ import annotations
 
+import hashlib
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -19,6 +22,8 @@ from inventory.models import Operation, OwnedNumber, SyncRun
 from inventory.paging import Pagination
 
 SYNC_STATUS_CACHE_KEY = "inventory:sync-status"
+INVENTORY_VERSION_KEY = "inventory:version"
+SUMMARY_SECONDS = 300
 
 
 @dataclass(frozen=True)
@@ -144,11 +149,36 @@ class InventoryPage:
     filters: InventoryFilter = field(repr=False)
 
 
+def inventory_changed() -> None:
+    """Called by every service that writes the cache: totals computed before are stale.
+    Once now, and again after the commit, so totals another request computes in between
+    (from the data before the commit) are dropped too."""
+
+    def new_version():
+        cache.set(INVENTORY_VERSION_KEY, uuid.uuid4().hex, None)
+
+    new_version()
+    transaction.on_commit(new_version)
+
+
+def _cached_summary(filters: InventoryFilter, numbers: QuerySet[OwnedNumber]) -> InventorySummary:
+    """Totals only change when the cache does: counting 100,000 rows once per change, not
+    once per page view."""
+    version = cache.get_or_set(INVENTORY_VERSION_KEY, uuid.uuid4().hex, None)
+    scope = replace(filters, sort="msisdn", page=1, size=50)
+    key = f"inventory:summary:{version}:{hashlib.sha256(repr(scope).encode()).hexdigest()}"
+    summary = cache.get(key)
+    if summary is None:
+        summary = inventory_summary(numbers=numbers)
+        cache.set(key, summary, timeout=SUMMARY_SECONDS)
+    return summary
+
+
 def owned_number_list(*, filters: InventoryFilter) -> InventoryPage:
-    """One page of the cache and the totals for the whole filter: two queries, whatever
-    the size of the inventory."""
+    """One page of the cache and the totals for the whole filter: at most two queries,
+    whatever the size of the inventory."""
     numbers = owned_number_queryset(filters=filters)
-    summary = inventory_summary(numbers=numbers)
+    summary = _cached_summary(filters, numbers)
     pagination = Pagination(summary.count, filters.page, filters.size)
     start = (filters.page - 1) * filters.size
     rows = list(numbers[start : start + filters.size]) if pagination.exists else []

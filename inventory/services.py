@@ -28,7 +28,11 @@ from django.utils import timezone
 from inventory import api_client as api
 from inventory.audit import Actor, audit_append, audit_append_many, audit_complete
 from inventory.models import Action, Lease, Operation, Outcome, OwnedNumber, SyncRun
-from inventory.selectors import SYNC_STATUS_CACHE_KEY, sync_status_from_database
+from inventory.selectors import (
+    SYNC_STATUS_CACHE_KEY,
+    inventory_changed,
+    sync_status_from_database,
+)
 
 log = logging.getLogger(__name__)
 
@@ -292,6 +296,12 @@ def _cache_purchase(*, offer: api.AvailableNumber, entry: Operation) -> None:
             "purchased_by": entry.actor,
         },
     )
+    inventory_changed()
+
+
+def _remove_from_cache(msisdn: str) -> None:
+    OwnedNumber.objects.filter(msisdn=msisdn).delete()
+    inventory_changed()
 
 
 # --- catalogue ------------------------------------------------------------------------------
@@ -450,7 +460,7 @@ def _decide_cancel(entry: Operation):
         return (
             Outcome.SUCCEEDED,
             "The number is no longer in the account: the cancellation went through.",
-            lambda: OwnedNumber.objects.filter(msisdn=entry.msisdn).delete(),
+            lambda: _remove_from_cache(entry.msisdn),
         )
 
     return decide
@@ -505,6 +515,7 @@ def _cache_fields(found: api.OwnedNumber) -> dict:
 def _cache_owned(found: api.OwnedNumber | None) -> None:
     if found is not None:
         OwnedNumber.objects.update_or_create(msisdn=found.msisdn, defaults=_cache_fields(found))
+        inventory_changed()
 
 
 def _applied(request: dict, found: api.OwnedNumber) -> bool:
@@ -631,7 +642,7 @@ def number_cancel(
     return _run(
         entry,
         lambda: client.cancel(country=number.country, msisdn=number.msisdn),
-        on_success=lambda _found: OwnedNumber.objects.filter(msisdn=number.msisdn).delete(),
+        on_success=lambda _found: _remove_from_cache(number.msisdn),
         on_declined=lambda _error: _why_cancel_failed(client, number),
         settle=lambda: operation_settle(client=client, entry=entry, actor=actor),
     )
@@ -666,6 +677,7 @@ def number_annotate(*, actor: Actor, number: OwnedNumber, values: dict[str, str]
         return number
     with transaction.atomic():
         OwnedNumber.objects.filter(pk=number.pk).update(**after, updated_at=timezone.now())
+        inventory_changed()
         audit_append(
             action=Action.ANNOTATE,
             actor=actor,
@@ -855,6 +867,7 @@ def _reconcile(numbers: dict[str, api.OwnedNumber], *, actor: Actor, baseline: b
     OwnedNumber.objects.bulk_update(
         [row for row, _ in changed], fields=[*_CACHE_COLUMNS, "updated_at"], batch_size=1000
     )
+    inventory_changed()
     if not baseline:
         _record_drift(appeared, disappeared, changed, before, actor=actor)
     return Drift(appeared=len(appeared), disappeared=len(disappeared), changed=len(changed))

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from inventory.models import OwnedNumber
+from inventory.selectors import inventory_changed
 
 
 def owned_numbers(count: int, *, start: int = 0, **fields) -> list[OwnedNumber]:
@@ -19,9 +20,13 @@ def owned_numbers(count: int, *, start: int = 0, **fields) -> list[OwnedNumber]:
         )
         for i in range(count)
     ]
-    return OwnedNumber.objects.bulk_create(rows, batch_size=2000)
+    created = OwnedNumber.objects.bulk_create(rows, batch_size=2000)
+    inventory_changed()  # as the services do after every write to the cache
+    return created
 
 
 def owned_number(msisdn: str, **fields) -> OwnedNumber:
     defaults = {"country": "GB", "type": "mobile-lvn", "has_sms": True, "has_voice": True}
-    return OwnedNumber.objects.create(msisdn=msisdn, **{**defaults, **fields})
+    number = OwnedNumber.objects.create(msisdn=msisdn, **{**defaults, **fields})
+    inventory_changed()
+    return number

@@ -7,6 +7,9 @@ from decimal import Decimal
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from inventory import api_client as api
+from inventory.models import OwnedNumber
+from inventory.services import number_annotate, number_purchase
 from inventory.tests.base import BaseTestCase
 from inventory.tests.factories import owned_number, owned_numbers
 
@@ -161,3 +164,24 @@ class InventoryQueryCountTestCase(BaseTestCase):
 
         assert small == large
         assert max(large.values()) <= 6
+
+
+class InventoryTotalsTestCase(BaseTestCase):
+    """Totals are remembered between page views, and forgotten whenever the cache changes."""
+
+    def count(self, **query):
+        return self.client.get("/inventory/", query).context["listing"].summary.count
+
+    def test_totals_follow_every_change_the_services_make(self):
+        owned_number("31201234567", country="NL", type="landline")
+        self.login(self.operator)
+        assert (self.count(), self.count(q="lobby")) == (1, 0)
+
+        offer = api.default_client().search_available(country="GB", size=1).items[0]
+        number_purchase(client=api.default_client(), actor=self.actor(self.operator),
+                        offer=offer, form_token="t1")  # fmt: skip
+        assert self.count() == 2
+
+        number = OwnedNumber.objects.get(msisdn="31201234567")
+        number_annotate(actor=self.actor(self.operator), number=number, values={"label": "Lobby"})
+        assert self.count(q="lobby") == 1
