@@ -48,7 +48,7 @@ def fill(sandbox_url: str) -> dict:
     from inventory import api_client as api
     from inventory import selectors
     from inventory.models import OwnedNumber, SyncRun
-    from inventory.services.cache import _cache_fields
+    from inventory.services.cache import _cache_fields, cache_statistics_refresh
 
     owned = requests.get(f"{sandbox_url}/_sandbox/state", timeout=120).json()["owned"]
     started = time.monotonic()
@@ -74,6 +74,7 @@ def fill(sandbox_url: str) -> dict:
             list_calls=math.ceil(len(rows) / 100),
             message="Cache filled by the benchmark.",
         )
+    cache_statistics_refresh()  # as a sync does after the cache grew
     cache.delete(selectors.SYNC_STATUS_CACHE_KEY)
     # What every service that writes the cache calls, so totals counted before are dropped.
     changed = getattr(selectors, "inventory_changed", None)

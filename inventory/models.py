@@ -68,9 +68,12 @@ class OwnedNumber(models.Model):
 
     class Meta:
         ordering = ["msisdn"]
+        # Filters end in ORDER BY msisdn: each index ends with it, so a filtered page is
+        # read in order instead of sorted.
         indexes = [
-            models.Index(fields=["country", "type"]),
-            models.Index(fields=["type"]),
+            models.Index(fields=["country", "msisdn"]),
+            models.Index(fields=["country", "type", "msisdn"]),
+            models.Index(fields=["type", "msisdn"]),
             models.Index(fields=["purchased_at"]),
             models.Index(fields=["monthly_cost"]),
         ]

@@ -33,6 +33,11 @@ def country_choices() -> list[tuple[str, str]]:
     return [(code, f"{flag(code)} {name} ({code})") for name, code in named]
 
 
+@cache
+def country_codes() -> frozenset[str]:
+    return frozenset(code for code, _ in country_choices())
+
+
 def calling_code(country_code: str) -> str:
     return str(phonenumbers.country_code_for_region(country_code.upper()) or "")
 

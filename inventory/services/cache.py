@@ -5,6 +5,7 @@ totals computed before are stale."""
 
 from __future__ import annotations
 
+from django.db import connection
 from django.utils import timezone
 
 from inventory import api_client as api
@@ -113,3 +114,10 @@ LOCAL_FIELDS = ("label", "team", "notes")
 
 def local_fields_of(number: OwnedNumber) -> dict[str, str]:
     return {name: getattr(number, name) for name in LOCAL_FIELDS}
+
+
+def cache_statistics_refresh() -> None:
+    """After the cache grew or shrank a lot, let the database re-measure it: SQLite never
+    does on its own, and without statistics it may sort a whole country to show one page."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {OwnedNumber._meta.db_table}")

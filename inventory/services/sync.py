@@ -21,7 +21,12 @@ from inventory.selectors import (
     inventory_changed,
     sync_status_from_database,
 )
-from inventory.services.cache import _CACHE_COLUMNS, _cache_fields, _snapshot
+from inventory.services.cache import (
+    _CACHE_COLUMNS,
+    _cache_fields,
+    _snapshot,
+    cache_statistics_refresh,
+)
 from inventory.services.operations import ServiceError, _record_settlement
 
 # --- sync -----------------------------------------------------------------------------------
@@ -114,6 +119,8 @@ def owned_numbers_sync(
             settled = _settle_from_listing(listing.numbers, actor=actor)
             changes = _reconcile(listing.numbers, actor=actor, baseline=_is_first_sync())
             _sync_finish(run, listing=listing, settled=settled, changes=changes, actor=actor)
+        if changes.appeared or changes.disappeared:
+            cache_statistics_refresh()
     except (api.ApiError, ServiceError) as error:
         _sync_fail(run, reason=str(error), actor=actor)
     except BaseException:
