@@ -1,12 +1,10 @@
-"""docker-compose.yml: the production-like stack it describes (no Docker engine needed).
-
-PyYAML is not one of the portal's dependencies, so the structural checks run only where it is
-installed; the text checks always run."""
+"""docker-compose.yml: the production-like stack it describes (no Docker engine needed)."""
 
 import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = (ROOT / "docker-compose.yml").read_text()
@@ -27,7 +25,6 @@ def test_every_variable_it_reads_is_explained_in_env_example():
 
 @pytest.fixture(scope="module")
 def stack() -> dict:
-    yaml = pytest.importorskip("yaml", reason="PyYAML is not installed (not a dependency)")
     return yaml.safe_load(COMPOSE)
 
 
