@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 import phonenumbers
 from django import forms
@@ -11,6 +12,7 @@ from django.core import signing
 from django.core.validators import URLValidator
 
 from inventory import phone
+from inventory.api_client import AvailableNumber
 from inventory.models import Feature, NumberType
 
 PAGE_SIZES = [(10, "10"), (20, "20"), (50, "50"), (100, "100")]
@@ -177,8 +179,30 @@ class CatalogueSearchForm(forms.Form):
 
 # --- buying -------------------------------------------------------------------------------
 
-OFFER_SALT = "inventory.offer"
-OFFER_MAX_AGE = 15 * 60  # seconds a confirmation page stays valid
+CONFIRMATION_MAX_AGE = 15 * 60  # seconds a confirmation page stays valid
+
+
+class SignedField(forms.CharField):
+    """A value the portal signed when it showed a confirmation page, verified when the page
+    is submitted: what the user confirms is exactly what they were shown."""
+
+    widget = forms.HiddenInput
+
+    def __init__(self, *, salt: str, expired: str, tampered: str, **kwargs):
+        super().__init__(**kwargs)
+        self.salt, self.expired, self.tampered = salt, expired, tampered
+
+    def sign(self, value: dict) -> str:
+        return signing.dumps(value, salt=self.salt)
+
+    def clean(self, value) -> dict:
+        text = super().clean(value)
+        try:
+            return signing.loads(text, salt=self.salt, max_age=CONFIRMATION_MAX_AGE)
+        except signing.SignatureExpired as expired:
+            raise forms.ValidationError(self.expired, code="expired") from expired
+        except signing.BadSignature as bad:
+            raise forms.ValidationError(self.tampered, code="bad_signature") from bad
 
 
 class OfferLookupForm(forms.Form):
@@ -194,25 +218,39 @@ class OfferLookupForm(forms.Form):
 class PurchaseConfirmForm(forms.Form):
     """The confirmation: a signed copy of the offer the user saw, with its one-time token."""
 
-    offer = forms.CharField(widget=forms.HiddenInput)
+    offer = SignedField(
+        salt="inventory.offer",
+        expired="This confirmation page has expired; check the price again and confirm.",
+        tampered="This confirmation could not be verified; start again from the search.",
+    )
 
-    def clean_offer(self) -> dict:
-        try:
-            return signing.loads(self.cleaned_data["offer"], salt=OFFER_SALT, max_age=OFFER_MAX_AGE)
-        except signing.SignatureExpired as expired:
-            raise forms.ValidationError(
-                "This confirmation page has expired; check the price again and confirm.",
-                code="expired",
-            ) from expired
-        except signing.BadSignature as bad:
-            raise forms.ValidationError(
-                "This confirmation could not be verified; start again from the search.",
-                code="bad_signature",
-            ) from bad
+    @classmethod
+    def for_offer(cls, offer: AvailableNumber, *, token: str) -> PurchaseConfirmForm:
+        money = {"cost": offer.cost, "initial_price": offer.initial_price}
+        fields = {
+            "country": offer.country,
+            "msisdn": offer.msisdn,
+            "type": offer.type,
+            "features": list(offer.features),
+            **{name: str(value) if value is not None else None for name, value in money.items()},
+            "token": token,
+        }
+        return cls(initial={"offer": cls.base_fields["offer"].sign(fields)})
 
-
-def sign_offer(offer: dict) -> str:
-    return signing.dumps(offer, salt=OFFER_SALT)
+    def offer_and_token(self) -> tuple[AvailableNumber, str]:
+        fields = self.cleaned_data["offer"]
+        money = {
+            name: Decimal(fields[name]) if fields[name] else None
+            for name in ("cost", "initial_price")
+        }
+        offer = AvailableNumber(
+            country=fields["country"],
+            msisdn=fields["msisdn"],
+            type=fields["type"],
+            features=tuple(fields["features"]),
+            **money,
+        )
+        return offer, fields["token"]
 
 
 # --- inventory ------------------------------------------------------------------------------
@@ -374,31 +412,18 @@ class ConfigureForm(forms.Form):
         return changed
 
 
-CHANGE_SALT = "inventory.change"
-
-
 class SignedChangeForm(forms.Form):
     """A reviewed change, signed when it was shown, with its one-time token."""
 
-    change = forms.CharField(widget=forms.HiddenInput)
+    change = SignedField(
+        salt="inventory.change",
+        expired="This review has expired; review the change again.",
+        tampered="This change could not be verified; start again.",
+    )
 
-    def clean_change(self) -> dict:
-        try:
-            return signing.loads(
-                self.cleaned_data["change"], salt=CHANGE_SALT, max_age=OFFER_MAX_AGE
-            )
-        except signing.SignatureExpired as expired:
-            raise forms.ValidationError(
-                "This review has expired; review the change again.", code="expired"
-            ) from expired
-        except signing.BadSignature as bad:
-            raise forms.ValidationError(
-                "This change could not be verified; start again.", code="bad_signature"
-            ) from bad
-
-
-def sign_change(change: dict) -> str:
-    return signing.dumps(change, salt=CHANGE_SALT)
+    @classmethod
+    def for_change(cls, change: dict) -> SignedChangeForm:
+        return cls(initial={"change": cls.base_fields["change"].sign(change)})
 
 
 class CancelForm(forms.Form):

@@ -161,6 +161,10 @@ def inventory_changed() -> None:
     transaction.on_commit(new_version)
 
 
+def inventory_totals(*, filters: InventoryFilter) -> InventorySummary:
+    return _cached_summary(filters, owned_number_queryset(filters=filters))
+
+
 def _cached_summary(filters: InventoryFilter, numbers: QuerySet[OwnedNumber]) -> InventorySummary:
     """Totals only change when the cache does: counting 100,000 rows once per change, not
     once per page view."""
@@ -235,4 +239,21 @@ def sync_status_from_database() -> SyncStatus:
         last_success=last_success.finished_at if last_success else None,
         running_since=running.started_at if running else None,
         last_failure=failed.message if failed else "",
+    )
+
+
+@dataclass(frozen=True)
+class InventoryOverview:
+    """The home page's view of the inventory."""
+
+    summary: InventorySummary
+    sync: SyncStatus
+    unsettled: list[Operation]
+
+
+def inventory_overview() -> InventoryOverview:
+    return InventoryOverview(
+        summary=inventory_totals(filters=InventoryFilter()),
+        sync=sync_status(),
+        unsettled=list(unsettled_operations()[:10]),
     )

@@ -3,7 +3,6 @@ selector or service for what it shows. API errors become messages (`inventory.er
 never a 500."""
 
 import secrets
-from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -28,8 +27,6 @@ from inventory.forms import (
     OfferLookupForm,
     PurchaseConfirmForm,
     SignedChangeForm,
-    sign_change,
-    sign_offer,
 )
 from inventory.models import OwnedNumber
 from inventory.paging import Pagination
@@ -39,12 +36,7 @@ from inventory.paging import Pagination
 def home(request):
     context = {"connection": selectors.api_connection(client=api.default_client())}
     if request.user.has_perm("inventory.browse_inventory"):
-        numbers = selectors.owned_number_queryset(filters=selectors.InventoryFilter())
-        context.update(
-            summary=selectors.inventory_summary(numbers=numbers),
-            sync=selectors.sync_status(),
-            unsettled=list(selectors.unsettled_operations()[:10]),
-        )
+        context["overview"] = selectors.inventory_overview()
     return render(request, "inventory/home.html", context)
 
 
@@ -94,30 +86,6 @@ def catalogue(request):
 # --- buying ---------------------------------------------------------------------------------
 
 
-def _offer_fields(offer: api.AvailableNumber) -> dict:
-    return {
-        "country": offer.country,
-        "msisdn": offer.msisdn,
-        "type": offer.type,
-        "features": list(offer.features),
-        "cost": str(offer.cost) if offer.cost is not None else None,
-        "initial_price": str(offer.initial_price) if offer.initial_price is not None else None,
-    }
-
-
-def _offer_from(fields: dict) -> api.AvailableNumber:
-    money = {
-        name: Decimal(fields[name]) if fields[name] else None for name in ("cost", "initial_price")
-    }
-    return api.AvailableNumber(
-        country=fields["country"],
-        msisdn=fields["msisdn"],
-        type=fields["type"],
-        features=tuple(fields["features"]),
-        **money,
-    )
-
-
 @permission_required("inventory.buy_number")
 @require_GET
 def purchase_confirm(request):
@@ -134,8 +102,7 @@ def purchase_confirm(request):
     if offer is None:
         messages.error(request, f"{phone.international(msisdn)} is no longer on sale.")
         return redirect(f"{reverse('catalogue')}?country={country}")
-    signed = sign_offer({**_offer_fields(offer), "token": secrets.token_urlsafe(24)})
-    form = PurchaseConfirmForm(initial={"offer": signed})
+    form = PurchaseConfirmForm.for_offer(offer, token=secrets.token_urlsafe(24))
     return render(request, "inventory/purchase_confirm.html", {"offer": offer, "form": form})
 
 
@@ -146,21 +113,18 @@ def purchase(request):
     if not form.is_valid():
         messages.error(request, " ".join(form.errors.get("offer", ["Start again."])))
         return redirect("catalogue")
-    fields = form.cleaned_data["offer"]
-    actor = Actor.from_request(request)
-    try:
-        entry = services.number_purchase(
+    offer, token = form.offer_and_token()
+    return _run_operation(
+        lambda: services.number_purchase(
             client=api.default_client(),
-            actor=actor,
-            offer=_offer_from(fields),
-            form_token=fields["token"],
-        )
-    except services.OperationRefused as refused:
-        entry = services.operation_for_form(form_token=fields["token"], actor=actor)
-        if entry is None:
-            messages.error(request, str(refused))
-            return redirect("catalogue")
-    return redirect("operation", pk=entry.pk)
+            actor=Actor.from_request(request),
+            offer=offer,
+            form_token=token,
+        ),
+        request,
+        token=token,
+        fallback=reverse("catalogue"),
+    )
 
 
 # --- operations -----------------------------------------------------------------------------
@@ -178,13 +142,18 @@ def operation(request, pk: int):
 # --- inventory ------------------------------------------------------------------------------
 
 
+def _inventory_filters(request) -> tuple[InventoryFilterForm, selectors.InventoryFilter]:
+    """The filters in the query string; ones that do not clean are ignored (and shown)."""
+    form = InventoryFilterForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        return form, selectors.InventoryFilter.from_form(form.cleaned_data)
+    return form, selectors.InventoryFilter()
+
+
 @permission_required("inventory.browse_inventory")
 @require_GET
 def inventory(request):
-    form = InventoryFilterForm(request.GET or None)
-    filters = selectors.InventoryFilter()
-    if form.is_bound and form.is_valid():
-        filters = selectors.InventoryFilter.from_form(form.cleaned_data)
+    form, filters = _inventory_filters(request)
     context = {
         "form": form,
         "listing": selectors.owned_number_list(filters=filters),
@@ -196,10 +165,7 @@ def inventory(request):
 @permission_required("inventory.browse_inventory")
 @require_GET
 def inventory_csv(request):
-    form = InventoryFilterForm(request.GET or None)
-    filters = selectors.InventoryFilter()
-    if form.is_bound and form.is_valid():
-        filters = selectors.InventoryFilter.from_form(form.cleaned_data)
+    _form, filters = _inventory_filters(request)
     rows = csv_rows(selectors.owned_number_rows(filters=filters))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="numbers.csv"'
@@ -268,7 +234,7 @@ def number_configure(request, msisdn: str):
             return redirect("number", msisdn=msisdn)
         change = {"msisdn": msisdn, "before": current, "changes": changes,
                   "token": secrets.token_urlsafe(24)}  # fmt: skip
-        review = SignedChangeForm(initial={"change": sign_change(change)})
+        review = SignedChangeForm.for_change(change)
         context = {"number": number, "changes": changes, "current": current, "form": review}
         return render(request, "inventory/configure_review.html", context)
     return render(request, "inventory/configure.html", {"number": number, "form": form})

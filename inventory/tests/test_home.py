@@ -25,7 +25,7 @@ class HomeTestCase(BaseTestCase):
         owned_number("447700900123", monthly_cost=Decimal("1.25"))
         self.login(self.viewer)
         response = self.client.get("/")
-        assert response.context["summary"].count == 1
+        assert response.context["overview"].summary.count == 1
         self.assertContains(response, "€1.25 a month")
         self.assertContains(response, "never")
 
@@ -41,4 +41,4 @@ class HomeTestCase(BaseTestCase):
         self.login(self.auditor)
         response = self.client.get("/")
         assert response.status_code == 200
-        assert "summary" not in response.context
+        assert "overview" not in response.context
