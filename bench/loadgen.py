@@ -107,3 +107,30 @@ def server_times(gunicorn_log: Path) -> dict[tuple[str, str], list[float]]:
                 key = (found.group(3), found.group(4))
                 times.setdefault(key, []).append(float(found.group(2)))
     return times
+
+
+_ACCESS_BY_ID = re.compile(r'" 200 \S+ (\d+)ms rid=(bench\.catalogue\.[a-z]+\.\d+)\b')
+# An API call as the portal logs it: "[<request id> <user>] GET /number/search -> 200 in 55 ms"
+_API_CALL = re.compile(
+    r"\[(bench\.catalogue\.[a-z]+\.\d+) [^\]]*\] GET /number/search -> 200 in (\d+) ms"
+)
+
+
+def request_overheads(gunicorn_log: Path, phase: str) -> list[float]:
+    """For each catalogue request of `phase` that made an API call: gunicorn's time for the
+    whole request minus the API call's time, as the portal itself logged it (both whole ms).
+    That difference is the portal's own work around the call, measured on the server."""
+    request_ms: dict[str, float] = {}
+    api_ms: dict[str, float] = {}
+    with open(gunicorn_log, encoding="utf-8", errors="replace") as log:
+        for line in log:
+            if found := _ACCESS_BY_ID.search(line):
+                request_ms[found.group(2)] = float(found.group(1))
+            elif found := _API_CALL.search(line):
+                api_ms[found.group(1)] = api_ms.get(found.group(1), 0.0) + float(found.group(2))
+    prefix = f"bench.catalogue.{phase}."
+    return [
+        request_ms[rid] - api_ms[rid]
+        for rid in request_ms
+        if rid.startswith(prefix) and rid in api_ms
+    ]

@@ -186,15 +186,18 @@ class CatalogueUser(_Sequence):
         phases = {}
         for phase in ("direct", "new", "repeat"):
             before = self.control_calls()
-            for query in queries:
+            for number, query in enumerate(queries):
                 if phase == "direct":
                     self.sandbox.get(SEARCH_PATH + "?" + query["api"], headers=bearer, name=phase)
                 else:
+                    # The request id ties gunicorn's time for the page to the portal's own
+                    # log line for the API call it made (see bench.loadgen.request_overheads).
                     self.page(
                         "/catalogue/?" + query["portal"],
                         name=phase,
                         marker=markers[phase],
                         refusal=refusal,
+                        headers={"X-Request-ID": f"bench.catalogue.{phase}.{number}"},
                     )
             after = self.control_calls()
             phases[phase] = {

@@ -19,7 +19,7 @@ import psutil
 import redis
 
 from bench import live_listing
-from bench.loadgen import Samples, percentile, run_locust, server_times
+from bench.loadgen import Samples, percentile, request_overheads, run_locust, server_times
 from bench.procs import PROJECT_DIR, CpuWatch, Processes, free_port, wait_for_url
 from bench.report import Report, count, ms, ratio, seconds
 from sandbox.control_client import SandboxControl
@@ -398,18 +398,27 @@ class Bench:
             )
         direct, new, repeat = (samples.times(p) for p in ("direct", "new", "repeat"))
         pairs = [n - d for n, d in zip(new, direct, strict=False)]
-        overhead = percentile(pairs, 0.5)
-        page_only = percentile(repeat, 0.5)
+        server = request_overheads(self.procs.log_of(self.gunicorn), "new")
+        overhead = percentile(server, 0.5) if server else math.nan
         self.report.add(
             "2",
-            f"Catalogue: portal overhead on a new search (sandbox latency "
+            f"Catalogue: portal overhead on a new search, on the server (sandbox latency "
             f"{plan.sandbox_latency_ms} ms)",
-            f"{ms(overhead)} p50, {ms(percentile(pairs, 0.95))} p95 "
-            f"(portal p50 {ms(percentile(new, 0.5))} − sandbox p50 "
-            f"{ms(percentile(direct, 0.5))}); a repeated search, with no API call, takes "
-            f"{ms(page_only)} p50",
+            f"{ms(overhead)} p50, {ms(percentile(server, 0.95)) if server else '–'} p95 over "
+            f"{len(server)} searches (gunicorn's time for each request − the API call's time "
+            "the portal logged for it)",
             "≤ 10 ms (p50) on top of the API",
             holds=overhead <= 10 and not failures,
+        )
+        self.report.add(
+            "2",
+            "Catalogue: the same, seen from the load generator",
+            f"{ms(percentile(pairs, 0.5))} p50, {ms(percentile(pairs, 0.95))} p95 (portal p50 "
+            f"{ms(percentile(new, 0.5))} − sandbox p50 {ms(percentile(direct, 0.5))}, each "
+            "with its own connection and client-side costs); a repeated search, with no API "
+            f"call, takes {ms(percentile(repeat, 0.5))} p50",
+            "–",
+            holds=None,
         )
         if failures:
             self.report.notes.append(

@@ -35,7 +35,16 @@ log = logging.getLogger("inventory.api")
 
 TOKEN_CACHE_KEY = "numbers-api:token"  # noqa: S105 - a cache key, not a secret
 TOKEN_LOCK_KEY = "numbers-api:token-lock"  # noqa: S105 - a cache key
-QUOTA_CACHE_KEY = "numbers-api:quota"
+QUOTA_CACHE_KEY = "numbers-api:quota:"  # + the call, spaces as dashes: "GET-/account/numbers"
+# Every kind of call whose quota figures the portal shows.
+QUOTA_CALLS = (
+    "POST token endpoint",
+    "GET /account/numbers",
+    "GET /number/search",
+    "POST /number/buy",
+    "POST /number/cancel",
+    "POST /number/update",
+)
 RETRYABLE_GET_STATUSES = {429, 502, 503, 504}
 
 
@@ -280,6 +289,10 @@ def parse_quota(headers: Mapping[str, str]) -> Quota | None:
     )
 
 
+def _quota_key(call: str) -> str:
+    return QUOTA_CACHE_KEY + call.replace(" ", "-")
+
+
 def _retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After", "")
     if value.isdigit():
@@ -399,7 +412,10 @@ class NumbersApiClient:
         return True
 
     def last_quotas(self) -> dict[str, Quota]:
-        return dict(self._cache.get(QUOTA_CACHE_KEY) or {})
+        """The latest figures every process saw, by kind of call."""
+        keys = {_quota_key(call): call for call in QUOTA_CALLS}
+        found = self._cache.get_many(list(keys))
+        return {keys[key]: quota for key, quota in found.items()}
 
     # --- tokens ---
 
@@ -570,9 +586,7 @@ class NumbersApiClient:
         if quota is None:
             return
         self._quotas[key] = quota
-        shared = self._cache.get(QUOTA_CACHE_KEY) or {}
-        shared[key] = quota
-        self._cache.set(QUOTA_CACHE_KEY, shared, timeout=24 * 3600)
+        self._cache.set(_quota_key(key), quota, timeout=24 * 3600)
 
     def _respect_quota(self, key: str, deadline: float) -> None:
         """Wait for the next quota window rather than spend a call on a certain 429."""
