@@ -50,7 +50,7 @@ class NumberCancelTestCase(BaseTestCase):
         assert entry.monthly_cost == Decimal("4.50")
         assert entry.before["moHttpUrl"] == "https://hooks.example.com/in"
         history = self.client.get(f"/numbers/{self.msisdn}/")
-        self.assertContains(history, "no longer in the account")
+        self.assertContains(history, "not in the account now")
         self.assertContains(history, "Cancellation")
 
     def test_a_number_already_gone_is_explained(self):
