@@ -3,6 +3,7 @@ loopback port, reset before each test; the portal's API settings pointed at it."
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -28,7 +29,8 @@ def sandbox_server():
         "CLIENT_SECRET": SandboxOptions.client_secret,
         **TEST_TIMEOUTS,
     }
-    with override_settings(NUMBERS_API=api):
+    # Tests settle "did not happen" at once; the grace period has tests of its own.
+    with override_settings(NUMBERS_API=api, SETTLE_GRACE=timedelta(0)):
         yield server
     server.stop()
 

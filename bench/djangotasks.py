@@ -48,7 +48,11 @@ def fill(sandbox_url: str) -> dict:
     from inventory import api_client as api
     from inventory import selectors
     from inventory.models import OwnedNumber, SyncRun
-    from inventory.services.cache import _cache_fields, cache_statistics_refresh
+    from inventory.services.cache import (
+        cache_fields,
+        cache_statistics_refresh,
+        inventory_changed,
+    )
 
     owned = requests.get(f"{sandbox_url}/_sandbox/state", timeout=120).json()["owned"]
     started = time.monotonic()
@@ -56,7 +60,7 @@ def fill(sandbox_url: str) -> dict:
     rows = []
     for position, item in enumerate(owned):
         number = api.parse_owned(item)
-        fields = _cache_fields(number)
+        fields = cache_fields(number)
         if position % 3 == 0:
             fields.update(
                 monthly_cost=Decimal("1.2500"), setup_cost=Decimal("0.5000"), purchased_at=now
@@ -76,10 +80,7 @@ def fill(sandbox_url: str) -> dict:
         )
     cache_statistics_refresh()  # as a sync does after the cache grew
     cache.delete(selectors.SYNC_STATUS_CACHE_KEY)
-    # What every service that writes the cache calls, so totals counted before are dropped.
-    changed = getattr(selectors, "inventory_changed", None)
-    if changed is not None:
-        changed()
+    inventory_changed()  # what every write to the cache does: totals counted before are dropped
     return {"numbers": OwnedNumber.objects.count(), "seconds": time.monotonic() - started}
 
 

@@ -8,6 +8,7 @@ its own `outcome_hash` over the entry's hash and the outcome fields.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import ipaddress
 import json
@@ -218,12 +219,16 @@ def audit_complete(entry: Operation, *, outcome: Outcome, **outcome_fields: Any)
     """Give a pending operation its outcome: once, and only the outcome columns."""
     if outcome == Outcome.PENDING:
         raise ValueError("an outcome must end the operation")
-    _fill_outcome(entry, outcome, **outcome_fields)
-    updated = Operation.objects.filter(pk=entry.pk, outcome=Outcome.PENDING).update(
-        **{name: getattr(entry, name) for name in (*OUTCOME_FIELDS, "outcome_hash")}
-    )
+    # Filled on a copy: `entry` shows the outcome only once the database holds it, so a
+    # failed write leaves it visibly pending for the caller's safety net.
+    ended = copy.copy(entry)
+    _fill_outcome(ended, outcome, **outcome_fields)
+    written = {name: getattr(ended, name) for name in (*OUTCOME_FIELDS, "outcome_hash")}
+    updated = Operation.objects.filter(pk=entry.pk, outcome=Outcome.PENDING).update(**written)
     if updated != 1:
         raise RuntimeError(f"audit entry #{entry.seq} already has its outcome")
+    for name, value in written.items():
+        setattr(entry, name, value)
     return entry
 
 

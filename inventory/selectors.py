@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -147,18 +146,6 @@ class InventoryPage:
     summary: InventorySummary
     pagination: Pagination
     filters: InventoryFilter = field(repr=False)
-
-
-def inventory_changed() -> None:
-    """Called by every service that writes the cache: totals computed before are stale.
-    Once now, and again after the commit, so totals another request computes in between
-    (from the data before the commit) are dropped too."""
-
-    def new_version():
-        cache.set(INVENTORY_VERSION_KEY, uuid.uuid4().hex, None)
-
-    new_version()
-    transaction.on_commit(new_version)
 
 
 def inventory_totals(*, filters: InventoryFilter) -> InventorySummary:

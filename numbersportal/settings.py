@@ -206,6 +206,12 @@ NUMBERS_API = {
 # The sandbox is the API when the base URL points at this machine: demo users are allowed.
 SANDBOX_MODE = urlsplit(NUMBERS_API["BASE_URL"]).hostname in {"127.0.0.1", "localhost", "::1"}
 
+# An operation whose answer was lost is settled as "did not happen" only when the account
+# still does not show its effect this long after it ended (the provider may be slow).
+SETTLE_GRACE = timedelta(seconds=env.int("SETTLE_GRACE_SECONDS", default=60))
+# An operation still pending this long after it started was cut short; syncs settle it.
+PENDING_STALE_AFTER = timedelta(seconds=env.int("PENDING_STALE_SECONDS", default=300))
+
 # A repeated catalogue search within this many seconds is answered from the cache.
 CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", default=60)
 # The inventory warns when the last successful sync is older than this.

@@ -56,10 +56,10 @@ def state(request: HttpRequest, sim) -> JsonResponse:
     msisdn = request.GET.get("msisdn")
     if msisdn:
         number = sim.store.owned(msisdn)
-        body["owned"] = [number.as_api()] if number else []
+        body["owned"] = [number.as_api(write_only=True)] if number else []
     elif request.GET.get("numbers") != "0":
         _, every = sim.store.owned_page(OwnedFilter(), offset=0, limit=-1)
-        body["owned"] = [number.as_api() for number in every]
+        body["owned"] = [number.as_api(write_only=True) for number in every]
     body.update(
         calls=calls, responses=outcomes, faults=sim.faults.pending(), options=sim.options.public()
     )

@@ -27,6 +27,8 @@ CONFIG_FIELDS = (
     "messagesCallbackValue",
     "app_id",
 )
+# Settings the API accepts in an update but never shows in the owned list.
+WRITE_ONLY_FIELDS = frozenset({"moSmppSysType", "voiceStatusCallback"})
 _COLUMNS = ("msisdn", "country", "type", "features", *CONFIG_FIELDS)
 
 _SCHEMA = f"""
@@ -62,14 +64,17 @@ class OwnedNumber:
     features: tuple[str, ...]
     config: dict[str, str] = field(default_factory=dict)  # only the fields that are set
 
-    def as_api(self) -> dict:
+    def as_api(self, *, write_only: bool = False) -> dict:
+        """The number as the API lists it; `write_only` adds what the API keeps but never
+        shows (for the control surface, so tests can see what was sent)."""
         shape = {
             "country": self.country,
             "msisdn": self.msisdn,
             "type": self.type,
             "features": list(self.features),
         }
-        shape.update((name, self.config[name]) for name in CONFIG_FIELDS if name in self.config)
+        shown = (name for name in CONFIG_FIELDS if write_only or name not in WRITE_ONLY_FIELDS)
+        shape.update((name, self.config[name]) for name in shown if name in self.config)
         return shape
 
     def row(self) -> tuple:

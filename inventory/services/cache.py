@@ -5,23 +5,104 @@ totals computed before are stale."""
 
 from __future__ import annotations
 
-from django.db import connection
+import uuid
+
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.utils import timezone
 
 from inventory import api_client as api
 from inventory.models import Operation, OwnedNumber
-from inventory.selectors import (
-    inventory_changed,
+from inventory.selectors import INVENTORY_VERSION_KEY
+
+# The API's names for a number's configuration, and the cache's.
+CONFIG_FIELDS = {
+    "moHttpUrl": "mo_http_url",
+    "moSmppSysType": "mo_smpp_sys_type",
+    "voiceCallbackType": "voice_callback_type",
+    "voiceCallbackValue": "voice_callback_value",
+    "voiceStatusCallback": "voice_status_callback",
+}
+# The API accepts these in an update but never shows them in the owned list: the cache keeps
+# what the portal last sent, and neither read-backs nor syncs can check or overwrite them.
+WRITE_ONLY_FIELDS = {"moSmppSysType", "voiceStatusCallback"}
+SHOWN_CONFIG_FIELDS = {k: v for k, v in CONFIG_FIELDS.items() if k not in WRITE_ONLY_FIELDS}
+
+# The columns a sync copies from the owned list.
+CACHE_COLUMNS = (
+    "country",
+    "type",
+    "has_sms",
+    "has_voice",
+    "has_mms",
+    "app_id",
+    "api_fields",
+    *SHOWN_CONFIG_FIELDS.values(),
 )
+LOCAL_FIELDS = ("label", "team", "notes")
 
-# --- snapshots and cache writes -------------------------------------------------------------
+
+def inventory_changed() -> None:
+    """Called by every write to the cache: totals computed before are stale. Once now, and
+    again after the commit, so totals another request computes in between (from the data
+    before the commit) are dropped too."""
+
+    def new_version():
+        cache.set(INVENTORY_VERSION_KEY, uuid.uuid4().hex, None)
+
+    new_version()
+    transaction.on_commit(new_version)
 
 
-def _owned_snapshot(number: api.OwnedNumber | None) -> dict | None:
+# --- the cache's view of a number -----------------------------------------------------------
+
+
+def cache_fields(found: api.OwnedNumber) -> dict:
+    """The cache columns for a number as the owned list shows it."""
+    features = set(found.features)
+    fields = {
+        "country": found.country,
+        "type": found.type,
+        "has_sms": "SMS" in features,
+        "has_voice": "VOICE" in features,
+        "has_mms": "MMS" in features,
+        "app_id": found.app_id,
+        "api_fields": dict(found.raw),
+    }
+    fields.update({column: getattr(found, column) for column in SHOWN_CONFIG_FIELDS.values()})
+    return fields
+
+
+def cache_snapshot(row: OwnedNumber) -> dict:
+    return {name: getattr(row, name) for name in CACHE_COLUMNS if name != "api_fields"}
+
+
+def owned_snapshot(number: api.OwnedNumber | None) -> dict | None:
     return dict(number.raw) if number is not None else None
 
 
-def _cache_purchase(*, offer: api.AvailableNumber, entry: Operation) -> None:
+def configuration_of(number: OwnedNumber) -> dict[str, str]:
+    """A cached number's configuration, by the API's field names."""
+    return {name: getattr(number, column) for name, column in CONFIG_FIELDS.items()}
+
+
+def change_applied(request: dict, found: api.OwnedNumber) -> bool:
+    """Whether the owned list shows what `request` asked for (of what it can show)."""
+    return all(
+        getattr(found, column) == request[name]
+        for name, column in SHOWN_CONFIG_FIELDS.items()
+        if name in request
+    )
+
+
+def local_fields_of(number: OwnedNumber) -> dict[str, str]:
+    return {name: getattr(number, name) for name in LOCAL_FIELDS}
+
+
+# --- writes ---------------------------------------------------------------------------------
+
+
+def cache_purchase(*, offer: api.AvailableNumber, entry: Operation) -> None:
     features = set(offer.features)
     OwnedNumber.objects.update_or_create(
         msisdn=offer.msisdn,
@@ -40,80 +121,21 @@ def _cache_purchase(*, offer: api.AvailableNumber, entry: Operation) -> None:
     inventory_changed()
 
 
-def _remove_from_cache(msisdn: str) -> None:
-    OwnedNumber.objects.filter(msisdn=msisdn).delete()
+def cache_owned(found: api.OwnedNumber | None, *, sent: dict | None = None) -> None:
+    """Store a number as the owned list shows it, plus the write-only settings in `sent`
+    (the update the portal just made)."""
+    if found is None:
+        return
+    fields = cache_fields(found)
+    for name in WRITE_ONLY_FIELDS & (sent or {}).keys():
+        fields[CONFIG_FIELDS[name]] = sent[name]
+    OwnedNumber.objects.update_or_create(msisdn=found.msisdn, defaults=fields)
     inventory_changed()
 
 
-# --- the cache's view of a number -----------------------------------------------------------
-
-# The API's names for a number's configuration, and the cache's.
-CONFIG_FIELDS = {
-    "moHttpUrl": "mo_http_url",
-    "moSmppSysType": "mo_smpp_sys_type",
-    "voiceCallbackType": "voice_callback_type",
-    "voiceCallbackValue": "voice_callback_value",
-    "voiceStatusCallback": "voice_status_callback",
-}
-
-
-def _cache_fields(found: api.OwnedNumber) -> dict:
-    features = set(found.features)
-    fields = {
-        "country": found.country,
-        "type": found.type,
-        "has_sms": "SMS" in features,
-        "has_voice": "VOICE" in features,
-        "has_mms": "MMS" in features,
-        "app_id": found.app_id,
-        "api_fields": dict(found.raw),
-    }
-    fields.update({column: getattr(found, column) for column in CONFIG_FIELDS.values()})
-    return fields
-
-
-def _cache_owned(found: api.OwnedNumber | None) -> None:
-    if found is not None:
-        OwnedNumber.objects.update_or_create(msisdn=found.msisdn, defaults=_cache_fields(found))
-        inventory_changed()
-
-
-def _applied(request: dict, found: api.OwnedNumber) -> bool:
-    return all(
-        getattr(found, column) == request[name]
-        for name, column in CONFIG_FIELDS.items()
-        if name in request
-    )
-
-
-def configuration_of(number: OwnedNumber) -> dict[str, str]:
-    """A cached number's configuration, by the API's field names."""
-    return {name: getattr(number, column) for name, column in CONFIG_FIELDS.items()}
-
-
-_CACHE_COLUMNS = (
-    "country",
-    "type",
-    "has_sms",
-    "has_voice",
-    "has_mms",
-    "app_id",
-    "api_fields",
-    *CONFIG_FIELDS.values(),
-)
-
-
-def _snapshot(row: OwnedNumber) -> dict:
-    return {name: getattr(row, name) for name in _CACHE_COLUMNS if name != "api_fields"}
-
-
-# --- local notes ----------------------------------------------------------------------------
-
-LOCAL_FIELDS = ("label", "team", "notes")
-
-
-def local_fields_of(number: OwnedNumber) -> dict[str, str]:
-    return {name: getattr(number, name) for name in LOCAL_FIELDS}
+def remove_from_cache(msisdn: str) -> None:
+    OwnedNumber.objects.filter(msisdn=msisdn).delete()
+    inventory_changed()
 
 
 def cache_statistics_refresh() -> None:

@@ -11,23 +11,21 @@ from django.utils import timezone
 from inventory import api_client as api
 from inventory.audit import Actor, audit_append
 from inventory.models import Action, Operation, Outcome, OwnedNumber
-from inventory.selectors import (
-    inventory_changed,
-)
 from inventory.services.cache import (
     LOCAL_FIELDS,
-    _applied,
-    _cache_owned,
-    _remove_from_cache,
+    cache_owned,
+    change_applied,
     configuration_of,
+    inventory_changed,
+    remove_from_cache,
 )
 from inventory.services.operations import (
     Intent,
     OperationRefused,
-    _claim,
-    _run,
+    claim_operation,
     operation_for_form,
     operation_settle,
+    run_operation,
 )
 
 # --- configure ------------------------------------------------------------------------------
@@ -57,7 +55,7 @@ def number_configure(
         before={name: current[name] for name in changes},
         after=dict(changes),
     )
-    entry, claimed = _claim(
+    entry, claimed = claim_operation(
         intent, actor=actor, form_token=form_token, refusal=_not_in_cache(number.msisdn)
     )
     if not claimed:
@@ -67,15 +65,15 @@ def number_configure(
         found = client.find_owned(msisdn=number.msisdn)
         if found is None:
             return None, "The API accepted the change, but the number is no longer in the account."
-        if not _applied(intent.request, found):
+        if not change_applied(intent.request, found):
             return found, "The API accepted the change but did not apply it."
         return found, ""
 
-    return _run(
+    return run_operation(
         entry,
         lambda: client.update(country=number.country, msisdn=number.msisdn, changes=changes),
         verify=read_back,
-        on_success=_cache_owned,
+        on_success=lambda found: cache_owned(found, sent=changes),
         on_declined=lambda error: _why_update_failed(client, number, error),
         settle=lambda: operation_settle(client=client, entry=entry, actor=actor),
     )
@@ -133,15 +131,15 @@ def number_cancel(
         monthly_cost=number.monthly_cost,
         setup_cost=number.setup_cost,
     )
-    entry, claimed = _claim(
+    entry, claimed = claim_operation(
         intent, actor=actor, form_token=form_token, refusal=_not_in_cache(number.msisdn)
     )
     if not claimed:
         return entry
-    return _run(
+    return run_operation(
         entry,
         lambda: client.cancel(country=number.country, msisdn=number.msisdn),
-        on_success=lambda _found: _remove_from_cache(number.msisdn),
+        on_success=lambda _found: remove_from_cache(number.msisdn),
         on_declined=lambda _error: _why_cancel_failed(client, number),
         settle=lambda: operation_settle(client=client, entry=entry, actor=actor),
     )

@@ -10,26 +10,32 @@ number in the owned list, never by sending the request again.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from inventory import api_client as api
 from inventory.audit import Actor, audit_append, audit_complete
 from inventory.models import Action, Operation, Outcome
 from inventory.services.cache import (
-    _applied,
-    _cache_owned,
-    _cache_purchase,
-    _owned_snapshot,
-    _remove_from_cache,
+    cache_owned,
+    cache_purchase,
+    change_applied,
+    owned_snapshot,
+    remove_from_cache,
 )
 
 log = logging.getLogger(__name__)
+
+
+# The actions that call the API for one number and follow the operation protocol.
+OPERATION_ACTIONS = (Action.PURCHASE, Action.CANCEL, Action.CONFIGURE)
 
 
 class ServiceError(Exception):
@@ -74,7 +80,7 @@ def unsettled_unknown(msisdn: str) -> Operation | None:
     )
 
 
-def _claim(
+def claim_operation(
     intent: Intent, *, actor: Actor, form_token: str, refusal: Callable[[], str]
 ) -> tuple[Operation, bool]:
     """Commit the pending entry and return it with True; return the operation this form
@@ -137,7 +143,7 @@ def _api_fields(error: api.ApiError | None = None, confirmation=None) -> dict:
     }
 
 
-def _run(
+def run_operation(
     entry: Operation,
     call: Callable[[], api.Confirmation],
     *,
@@ -154,24 +160,34 @@ def _run(
             return entry
         found, not_applied = None, ""
         if verify is not None:
-            found, not_applied = verify()
-    except api.ApiError as error:  # only the read-back raises here: the change was accepted
-        reason = f"The API accepted the change, but reading it back failed: {error}"
-        audit_complete(entry, outcome=Outcome.UNKNOWN, reason=reason)
+            try:
+                found, not_applied = verify()
+            except api.ApiError as error:  # the change was accepted: it may have taken effect
+                reason = f"The API accepted the change, but reading it back failed: {error}"
+                audit_complete(entry, outcome=Outcome.UNKNOWN, reason=reason)
+                return entry
+        fields = _api_fields(confirmation=confirmation)
+        if not_applied:
+            audit_complete(entry, outcome=Outcome.FAILED, reason=not_applied, **fields)
+            return entry
+        with transaction.atomic():
+            audit_complete(entry, outcome=Outcome.SUCCEEDED, **fields)
+            on_success(found)
         return entry
     except BaseException:
-        # A bug or an interrupt between claim and record: the call may have gone out.
-        if entry.outcome == Outcome.PENDING:
-            audit_complete(entry, outcome=Outcome.UNKNOWN, reason="The portal was interrupted.")
+        _mark_interrupted(entry)
         raise
-    fields = _api_fields(confirmation=confirmation)
-    if not_applied:
-        audit_complete(entry, outcome=Outcome.FAILED, reason=not_applied, **fields)
-        return entry
-    with transaction.atomic():
-        audit_complete(entry, outcome=Outcome.SUCCEEDED, **fields)
-        on_success(found)
-    return entry
+
+
+def _mark_interrupted(entry: Operation) -> None:
+    """A bug, a database error or an interrupt between claim and record: the call may have
+    gone out, so the operation becomes unknown and a sync settles it. Best effort: when even
+    this write fails, the sync's sweep of stale pending operations does it later."""
+    try:
+        if Operation.objects.filter(pk=entry.pk, outcome=Outcome.PENDING).exists():
+            audit_complete(entry, outcome=Outcome.UNKNOWN, reason="The portal was interrupted.")
+    except Exception:
+        log.exception("Could not mark operation #%s as unknown", entry.seq)
 
 
 def _call(entry, call, *, on_declined, settle) -> api.Confirmation | None:
@@ -190,17 +206,28 @@ def _call(entry, call, *, on_declined, settle) -> api.Confirmation | None:
     return None
 
 
-def _record_settlement(
-    entry: Operation, found: api.OwnedNumber | None, *, actor: Actor, lookup: dict
-) -> None:
-    """Append the settlement of an unknown operation and bring the cache in line with it,
-    in one transaction. `found` is the number as the owned list shows it (None: not owned)."""
+def record_settlement(
+    entry: Operation,
+    found: api.OwnedNumber | None,
+    *,
+    actor: Actor,
+    lookup: dict,
+    seen_at: datetime,
+) -> bool:
+    """Settle an unknown operation from what the owned list showed at `seen_at` (`found`;
+    None: not owned), and bring the cache in line, in one transaction.
+
+    Seeing the effect settles at once. Not seeing it settles only once the grace period has
+    passed since the operation ended: a request whose answer was lost may still be taking
+    effect at the provider. Returns whether it settled."""
     decide = {
         Action.PURCHASE: _decide_purchase,
         Action.CANCEL: _decide_cancel,
         Action.CONFIGURE: _decide_configure,
     }[entry.action](entry)
     outcome, reason, apply = decide(found)
+    if outcome != Outcome.SUCCEEDED and seen_at - entry.completed_at < settings.SETTLE_GRACE:
+        return False
     with transaction.atomic():
         audit_append(
             action=Action.SETTLE,
@@ -208,26 +235,30 @@ def _record_settlement(
             country=entry.country,
             msisdn=entry.msisdn,
             request=lookup,
-            after=_owned_snapshot(found),
+            after=owned_snapshot(found),
             settles=entry,
             outcome=outcome,
             reason=reason,
         )
         apply()
+    return True
 
 
 def operation_settle(*, client: api.NumbersApiClient, entry: Operation, actor: Actor) -> bool:
-    """Settle an `unknown` operation by an exact lookup of its number in the owned list.
-    Returns False when the lookup itself failed: the operation stays unknown."""
+    """Try to settle an `unknown` operation by an exact lookup of its number in the owned
+    list. Returns False when it stays unknown (the lookup failed, or it is too early to
+    trust that the effect is absent): the next sync tries again."""
+    seen_at = timezone.now()
     try:
         found = client.find_owned(msisdn=entry.msisdn)
     except api.ApiError as error:
         log.warning("Could not settle operation #%s: %s", entry.seq, error)
         return False
     lookup = {"lookup": "GET /account/numbers", "pattern": entry.msisdn}
-    with contextlib.suppress(IntegrityError):  # settled concurrently by someone else
-        _record_settlement(entry, found, actor=actor, lookup=lookup)
-    return True
+    try:
+        return record_settlement(entry, found, actor=actor, lookup=lookup, seen_at=seen_at)
+    except IntegrityError:  # settled concurrently by someone else
+        return True
 
 
 def _decide_purchase(entry: Operation):
@@ -245,7 +276,7 @@ def _decide_purchase(entry: Operation):
         return (
             Outcome.SUCCEEDED,
             "The number is in the account: the purchase went through.",
-            lambda: _cache_purchase(offer=offer, entry=entry),
+            lambda: cache_purchase(offer=offer, entry=entry),
         )
 
     return decide
@@ -258,7 +289,7 @@ def _decide_cancel(entry: Operation):
         return (
             Outcome.SUCCEEDED,
             "The number is no longer in the account: the cancellation went through.",
-            lambda: _remove_from_cache(entry.msisdn),
+            lambda: remove_from_cache(entry.msisdn),
         )
 
     return decide
@@ -268,11 +299,11 @@ def _decide_configure(entry: Operation):
     def decide(found: api.OwnedNumber | None):
         if found is None:
             return Outcome.FAILED, "The number is no longer in the account.", _noop
-        if _applied(entry.request, found):
+        if change_applied(entry.request, found):
             return (
                 Outcome.SUCCEEDED,
                 "The API shows the change: it was applied.",
-                lambda: _cache_owned(found),
+                lambda: cache_owned(found, sent=entry.request),
             )
         return Outcome.FAILED, "The API does not show the change: it was not applied.", _noop
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from inventory import api_client as api
 from inventory.audit import Actor
 from inventory.models import Action, Operation, OwnedNumber
-from inventory.services.cache import _cache_purchase
+from inventory.services.cache import cache_purchase
 from inventory.services.catalogue import catalogue_offer
 from inventory.services.operations import (
     Intent,
-    _claim,
-    _run,
+    claim_operation,
     operation_for_form,
     operation_settle,
+    run_operation,
 )
 
 # --- purchase -------------------------------------------------------------------------------
@@ -44,13 +44,15 @@ def number_purchase(
             return "The account already owns this number; nothing was bought."
         return ""
 
-    entry, claimed = _claim(intent, actor=actor, form_token=form_token, refusal=already_owned)
+    entry, claimed = claim_operation(
+        intent, actor=actor, form_token=form_token, refusal=already_owned
+    )
     if not claimed:
         return entry
-    return _run(
+    return run_operation(
         entry,
         lambda: client.buy(country=offer.country, msisdn=offer.msisdn),
-        on_success=lambda _found: _cache_purchase(offer=offer, entry=entry),
+        on_success=lambda _found: cache_purchase(offer=offer, entry=entry),
         on_declined=lambda _: _why_purchase_failed(client, offer),
         settle=lambda: operation_settle(client=client, entry=entry, actor=actor),
     )

@@ -3,31 +3,34 @@ settlements recorded. One sync at a time, across processes and hosts (a database
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from inventory import api_client as api
-from inventory.audit import Actor, audit_append, audit_append_many
+from inventory.audit import Actor, audit_append, audit_append_many, audit_complete
 from inventory.models import Action, Lease, Operation, Outcome, OwnedNumber, SyncRun
-from inventory.selectors import (
-    SYNC_STATUS_CACHE_KEY,
-    inventory_changed,
-    sync_status_from_database,
-)
+from inventory.selectors import SYNC_STATUS_CACHE_KEY, sync_status_from_database
 from inventory.services.cache import (
-    _CACHE_COLUMNS,
-    _cache_fields,
-    _snapshot,
+    CACHE_COLUMNS,
+    cache_fields,
+    cache_snapshot,
     cache_statistics_refresh,
+    inventory_changed,
 )
-from inventory.services.operations import ServiceError, _record_settlement
+from inventory.services.operations import OPERATION_ACTIONS, ServiceError, record_settlement
+
+log = logging.getLogger(__name__)
 
 # --- sync -----------------------------------------------------------------------------------
 
@@ -112,15 +115,17 @@ def owned_numbers_sync(
     else:
         holder = run.holder
     try:
+        _expire_stale_pending()
+        started = timezone.now()
         listing = _list_account(
             client, on_page=lambda seen, total: _sync_progress(run, holder, seen)
         )
         with transaction.atomic():
-            settled = _settle_from_listing(listing.numbers, actor=actor)
-            changes = _reconcile(listing.numbers, actor=actor, baseline=_is_first_sync())
+            settled = _settle_from_listing(listing.numbers, actor=actor, listed_from=started)
+            changes = _reconcile(
+                listing.numbers, actor=actor, baseline=_is_first_sync(), listed_from=started
+            )
             _sync_finish(run, listing=listing, settled=settled, changes=changes, actor=actor)
-        if changes.appeared or changes.disappeared:
-            cache_statistics_refresh()
     except (api.ApiError, ServiceError) as error:
         _sync_fail(run, reason=str(error), actor=actor)
     except BaseException:
@@ -129,7 +134,35 @@ def owned_numbers_sync(
     finally:
         lease_release(name=SYNC_LEASE, holder=holder)
         _publish_sync_status()
+    if run.status == SyncRun.Status.SUCCEEDED and (run.appeared or run.disappeared):
+        _refresh_statistics()
     return run
+
+
+def _refresh_statistics() -> None:
+    """Outside the sync's story: a failure here must not turn a committed sync into a failed
+    one, only be logged."""
+    try:
+        cache_statistics_refresh()
+    except DatabaseError:
+        log.warning("Could not refresh the database's statistics after a sync", exc_info=True)
+
+
+def _expire_stale_pending() -> None:
+    """An operation still pending long after any API call could have ended was cut short
+    (a worker killed, a database write lost): it becomes unknown, which the listing settles."""
+    cutoff = timezone.now() - settings.PENDING_STALE_AFTER
+    stale = Operation.objects.filter(
+        outcome=Outcome.PENDING, created_at__lt=cutoff, action__in=OPERATION_ACTIONS
+    )
+    for entry in stale:
+        with contextlib.suppress(RuntimeError):  # it ended meanwhile after all
+            audit_complete(
+                entry,
+                outcome=Outcome.UNKNOWN,
+                reason="Still pending long after the API call: the portal stopped before "
+                "recording how it ended. The sync settles it from the account.",
+            )
 
 
 def sync_claim(*, actor: Actor, holder: str) -> SyncRun:
@@ -154,18 +187,32 @@ def _is_first_sync() -> bool:
     return not SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).exists()
 
 
-def _settle_from_listing(numbers: dict[str, api.OwnedNumber], *, actor: Actor) -> int:
-    """A complete listing settles every unknown operation without another call."""
-    unknown = Operation.objects.filter(outcome=Outcome.UNKNOWN, settlement__isnull=True)
+def _settle_from_listing(
+    numbers: dict[str, api.OwnedNumber], *, actor: Actor, listed_from: datetime
+) -> int:
+    """A complete listing settles the unknown operations that ended before it began, without
+    another call (see record_settlement for when "not there" is trusted)."""
+    unknown = Operation.objects.filter(
+        outcome=Outcome.UNKNOWN, settlement__isnull=True, completed_at__lt=listed_from
+    )
     settled = 0
     for entry in unknown.order_by("seq"):
         lookup = {"lookup": "sync", "operation": entry.seq}
         try:
-            _record_settlement(entry, numbers.get(entry.msisdn), actor=actor, lookup=lookup)
+            done = record_settlement(
+                entry, numbers.get(entry.msisdn), actor=actor, lookup=lookup, seen_at=listed_from
+            )
         except IntegrityError:  # settled meanwhile by the operation's own lookup
             continue
-        settled += 1
+        settled += done
     return settled
+
+
+def _worked_on_since(moment: datetime) -> set[str]:
+    """Numbers with an operation still open, or begun, ended or settled since `moment`."""
+    recent = Q(outcome=Outcome.PENDING) | Q(created_at__gte=moment) | Q(completed_at__gte=moment)
+    entries = Operation.objects.filter(recent, action__in=(*OPERATION_ACTIONS, Action.SETTLE))
+    return set(entries.exclude(msisdn="").values_list("msisdn", flat=True))
 
 
 @dataclass(frozen=True)
@@ -175,27 +222,28 @@ class Drift:
     changed: int
 
 
-def _reconcile(numbers: dict[str, api.OwnedNumber], *, actor: Actor, baseline: bool) -> Drift:
+def _reconcile(
+    numbers: dict[str, api.OwnedNumber], *, actor: Actor, baseline: bool, listed_from: datetime
+) -> Drift:
     """Make the cache match the listing; each difference the portal did not cause is an
-    audit event (except on the very first sync, which is the baseline)."""
+    audit event (except on the very first sync, which is the baseline). Numbers the portal
+    worked on while the listing was read are left alone: their pages may predate the work."""
     cached = {row.msisdn: row for row in OwnedNumber.objects.all()}
-    in_flight = set(
-        Operation.objects.filter(outcome=Outcome.PENDING).values_list("msisdn", flat=True)
-    )
+    in_flight = _worked_on_since(listed_from)
     appeared = [numbers[m] for m in numbers.keys() - cached.keys() if m not in in_flight]
     disappeared = [cached[m] for m in cached.keys() - numbers.keys() if m not in in_flight]
     changed = []
-    for msisdn in numbers.keys() & cached.keys():
-        fresh = _cache_fields(numbers[msisdn])
+    for msisdn in (numbers.keys() & cached.keys()) - in_flight:
+        fresh = cache_fields(numbers[msisdn])
         row = cached[msisdn]
         if any(getattr(row, name) != value for name, value in fresh.items()):
             changed.append((row, fresh))
 
-    before = {row.msisdn: _snapshot(row) for row, _ in changed}
-    before.update({row.msisdn: _snapshot(row) for row in disappeared})
+    before = {row.msisdn: cache_snapshot(row) for row, _ in changed}
+    before.update({row.msisdn: cache_snapshot(row) for row in disappeared})
     now = timezone.now()
     OwnedNumber.objects.bulk_create(
-        [OwnedNumber(msisdn=n.msisdn, first_seen_at=now, **_cache_fields(n)) for n in appeared],
+        [OwnedNumber(msisdn=n.msisdn, first_seen_at=now, **cache_fields(n)) for n in appeared],
         batch_size=1000,
     )
     OwnedNumber.objects.filter(pk__in=[row.pk for row in disappeared]).delete()
@@ -204,7 +252,7 @@ def _reconcile(numbers: dict[str, api.OwnedNumber], *, actor: Actor, baseline: b
             setattr(row, name, value)
         row.updated_at = now
     OwnedNumber.objects.bulk_update(
-        [row for row, _ in changed], fields=[*_CACHE_COLUMNS, "updated_at"], batch_size=1000
+        [row for row, _ in changed], fields=[*CACHE_COLUMNS, "updated_at"], batch_size=1000
     )
     inventory_changed()
     if not baseline:
@@ -220,7 +268,7 @@ def _record_drift(appeared, disappeared, changed, before, *, actor: Actor) -> No
     ]  # fmt: skip
     events += [
         {"action": Action.DRIFT_DISAPPEARED, "number": row.country, "msisdn": row.msisdn,
-         "before": _snapshot(row), "monthly_cost": row.monthly_cost}
+         "before": cache_snapshot(row), "monthly_cost": row.monthly_cost}
         for row in disappeared
     ]  # fmt: skip
     for row, fresh in changed:

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from inventory.models import OwnedNumber
-from inventory.selectors import inventory_changed
+from inventory.services.cache import inventory_changed
 
 
 def owned_numbers(count: int, *, start: int = 0, **fields) -> list[OwnedNumber]:

@@ -56,6 +56,24 @@ def test_the_owned_list_shows_the_new_configuration(sandbox, owned):
     assert "moHttpUrl" not in shown
 
 
+def test_the_owned_list_never_shows_the_write_only_settings(sandbox, owned):
+    update(
+        sandbox,
+        owned,
+        moHttpUrl="https://example.com/inbound",
+        moSmppSysType="inbound",
+        voiceStatusCallback="https://example.com/status",
+    )
+
+    [shown] = sandbox.owned_page()["numbers"]
+
+    assert shown["moHttpUrl"] == "https://example.com/inbound"
+    assert "moSmppSysType" not in shown
+    assert "voiceStatusCallback" not in shown
+    # The control surface shows what the sandbox keeps, so tests can check what was sent.
+    assert config_of(sandbox, owned)["voiceStatusCallback"] == "https://example.com/status"
+
+
 def test_fields_left_out_keep_their_value(sandbox, owned):
     update(sandbox, owned, moHttpUrl="https://example.com/inbound")
 
