@@ -26,6 +26,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
 
 import requests
+from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
 from django.conf import settings
 from django.core.cache import cache as default_cache
@@ -451,7 +452,7 @@ class NumbersApiClient:
             )
         except requests.RequestException as error:
             raise ApiUnreachable("The API's token service could not be reached.") from error
-        except ValueError as error:  # authlib: a body that is not a token
+        except (ValueError, AuthlibBaseError) as error:  # a body that is not a token
             raise ApiBadResponse("The API's token service sent an unreadable answer.") from error
         finally:
             elapsed = int((time.monotonic() - started) * 1000)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 
 from django.conf import settings
 from django.core.cache import cache
@@ -51,7 +52,7 @@ class Health:
 def health_report() -> Health:
     if not _database_answers():
         return Health("unavailable", {"database": "down"})
-    token_ok = _token_available()
+    token_ok = token_available()
     sync = _sync_freshness()
     healthy = token_ok and not sync["stale"]
     return Health(
@@ -69,26 +70,49 @@ def _database_answers() -> bool:
     return True
 
 
+_probe = threading.local()
+
+
 def _probe_client() -> api.NumbersApiClient:
-    """A client with short timeouts; it shares the token cache with every other client."""
+    """This thread's client with short timeouts; it shares the token cache with every other
+    client, and is rebuilt only when the settings change."""
     config = api.ApiConfig.from_settings()
-    return api.NumbersApiClient(
-        dataclasses.replace(
-            config,
-            connect_timeout=min(config.connect_timeout, PROBE_CONNECT_TIMEOUT),
-            read_timeout=min(config.read_timeout, PROBE_READ_TIMEOUT),
-        )
+    config = dataclasses.replace(
+        config,
+        connect_timeout=min(config.connect_timeout, PROBE_CONNECT_TIMEOUT),
+        read_timeout=min(config.read_timeout, PROBE_READ_TIMEOUT),
     )
+    client = getattr(_probe, "client", None)
+    if client is None or client.config != config:
+        client = _probe.client = api.NumbersApiClient(config)
+    return client
 
 
-def _token_available() -> bool:
-    """True when a token is cached, or can be fetched now (and is then cached for all)."""
+def token_available() -> bool:
+    """True when a token is cached, or can be fetched now (and is then cached for all).
+    A failure is remembered for a while, so pages and probes do not wait on it each time."""
     if cache.get(TOKEN_FAILURE_KEY):
         return False
     if _probe_client().check_token():
         return True
     cache.set(TOKEN_FAILURE_KEY, True, timeout=TOKEN_FAILURE_SECONDS)
     return False
+
+
+@dataclasses.dataclass(frozen=True)
+class ApiConnection:
+    base_url: str
+    token_ok: bool
+    quotas: dict[str, api.Quota]
+
+
+def api_connection() -> ApiConnection:
+    """The home page's view of the API: where it is, whether a token can be had, and the
+    last quota figures any process saw. At most one short token fetch, never a data call."""
+    client = _probe_client()
+    return ApiConnection(
+        base_url=client.config.base_url, token_ok=token_available(), quotas=client.last_quotas()
+    )
 
 
 def _sync_freshness() -> dict:

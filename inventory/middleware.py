@@ -12,7 +12,9 @@ log = logging.getLogger("inventory.requests")
 
 _request_id = contextvars.ContextVar("request_id", default="-")
 _user = contextvars.ContextVar("user", default="-")
-# An id from a trusted proxy is kept when it is short and plain; anything else is replaced.
+# An id sent with the request (by a proxy, or a client correlating its own logs) is kept when
+# it is short and plain, anything else is replaced. It ties log lines and audit entries
+# together; it proves nothing about who sent the request.
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 

@@ -237,6 +237,11 @@ class Operation(models.Model):
         return f"#{self.seq} {self.get_action_display()}{target}: {self.outcome}"
 
     @property
+    def is_api_operation(self) -> bool:
+        """A buy, cancel or configure: an entry with a page of its own."""
+        return self.action in (Action.PURCHASE, Action.CANCEL, Action.CONFIGURE)
+
+    @property
     def is_open(self) -> bool:
         return self.outcome == Outcome.PENDING
 

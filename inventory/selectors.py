@@ -1,5 +1,5 @@
-"""Reads: what the pages show, from the portal's own models and cache. Selectors never ask
-the API for data; `api_connection` only asks the client whether a token can be had."""
+"""Reads: what the pages show, from the portal's own models and cache. Selectors never call
+the API (the API connection's state is in `inventory.health`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
-from inventory import api_client as api
 from inventory.forms import DigitPattern
 from inventory.models import Operation, OwnedNumber, SyncRun
 from inventory.paging import Pagination
@@ -23,21 +22,6 @@ from inventory.paging import Pagination
 SYNC_STATUS_CACHE_KEY = "inventory:sync-status"
 INVENTORY_VERSION_KEY = "inventory:version"
 SUMMARY_SECONDS = 300
-
-
-@dataclass(frozen=True)
-class ApiConnection:
-    base_url: str
-    token_ok: bool
-    quotas: dict[str, api.Quota]
-
-
-def api_connection(*, client: api.NumbersApiClient) -> ApiConnection:
-    return ApiConnection(
-        base_url=client.config.base_url,
-        token_ok=client.check_token(),
-        quotas=client.last_quotas(),
-    )
 
 
 def unsettled_operations() -> QuerySet[Operation]:

@@ -34,7 +34,7 @@ from inventory.paging import Pagination
 
 @require_GET
 def home(request):
-    context = {"connection": selectors.api_connection(client=api.default_client())}
+    context = {"connection": health.api_connection()}
     if request.user.has_perm("inventory.browse_inventory"):
         context["overview"] = selectors.inventory_overview()
     return render(request, "inventory/home.html", context)
@@ -250,7 +250,7 @@ def number_configure_confirm(request, msisdn: str):
         return redirect("number-configure", msisdn=msisdn)
     change = form.cleaned_data["change"]
     actor = Actor.from_request(request)
-    replay = services.operation_for_form(form_token=change["token"], actor=actor)
+    replay = services.operation_started_by(form_token=change["token"], actor=actor)
     if replay is None and (
         change["msisdn"] != msisdn or change["before"] != services.configuration_of(number)
     ):
@@ -268,6 +268,12 @@ def number_configure_confirm(request, msisdn: str):
 @permission_required("inventory.cancel_number")
 @require_http_methods(["GET", "POST"])
 def number_cancel(request, msisdn: str):
+    token = request.POST.get("token", "")
+    replay = token and services.operation_started_by(
+        form_token=token, actor=Actor.from_request(request)
+    )
+    if replay:  # a resubmitted form: the number may be gone, its cancellation is not
+        return redirect("operation", pk=replay.pk)
     number = _owned_or_404(msisdn)
     form = CancelForm(
         request.POST or None, msisdn=msisdn, initial={"token": secrets.token_urlsafe(24)}
@@ -288,7 +294,7 @@ def _run_operation(start, request, *, token: str, fallback: str):
     try:
         entry = start()
     except services.OperationRefused as refused:
-        entry = services.operation_for_form(form_token=token, actor=Actor.from_request(request))
+        entry = services.operation_started_by(form_token=token, actor=Actor.from_request(request))
         if entry is None:
             messages.error(request, str(refused))
             return redirect(fallback)

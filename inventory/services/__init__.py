@@ -21,6 +21,7 @@ from inventory.services.operations import (
     ServiceError,
     operation_for_form,
     operation_settle,
+    operation_started_by,
     unsettled_unknown,
 )
 from inventory.services.purchase import number_purchase
@@ -62,6 +63,7 @@ __all__ = [
     "number_purchase",
     "operation_for_form",
     "operation_settle",
+    "operation_started_by",
     "owned_numbers_sync",
     "sync_claim",
     "sync_start_in_background",

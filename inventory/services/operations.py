@@ -72,6 +72,13 @@ def operation_for_form(*, form_token: str, actor: Actor) -> Operation | None:
     return entry
 
 
+def operation_started_by(*, form_token: str, actor: Actor) -> Operation | None:
+    """The operation this user's confirmation form started, if any (never another's)."""
+    return Operation.objects.filter(
+        form_token=form_token, actor_id=getattr(actor.user, "pk", None)
+    ).first()
+
+
 def unsettled_unknown(msisdn: str) -> Operation | None:
     return (
         Operation.objects.filter(msisdn=msisdn, outcome=Outcome.UNKNOWN, settlement__isnull=True)

@@ -12,6 +12,7 @@ from inventory.api_client import (
     ApiBadResponse,
     ApiConfig,
     ApiCredentialsRejected,
+    ApiError,
     ApiMethodFailed,
     ApiOutcomeUnknown,
     ApiRequestInvalid,
@@ -331,3 +332,13 @@ def test_no_secret_or_token_reaches_the_logs(sandbox, caplog):
     assert client.config.client_secret not in logged
     assert token
     assert token not in logged
+
+
+@pytest.mark.parametrize(("kind", "status"), [("malformed", None), ("error", 200), ("error", 500)])
+def test_a_garbled_token_answer_is_an_api_error_not_a_crash(sandbox, kind, status):
+    client, _ = make_client()
+    sandbox.fault(TOKEN_CALL, kind, **({"status": status} if status else {}))
+
+    with pytest.raises(ApiError):
+        client.list_owned()
+    assert client.check_token() is True  # the next fetch works again

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 from inventory import api_client as api
 from inventory.models import Action, Operation, Outcome, OwnedNumber
-from inventory.tests.base import BaseTestCase
+from inventory.tests.base import BaseTestCase, make_user
+from inventory.tests.factories import owned_number
 
 CANCEL = "POST /number/cancel"
 
@@ -65,3 +66,30 @@ class NumberCancelTestCase(BaseTestCase):
         assert self.client.get(self.url).status_code == 403
         assert self.client.post(self.url, {"typed": self.msisdn}).status_code == 403
         assert self.sandbox.calls(CANCEL) == 0
+
+    def test_a_resubmitted_cancellation_shows_its_first_outcome(self):
+        self.login(self.operator)
+        token = self.client.get(self.url).context["form"]["token"].value()
+        first = self.client.post(self.url, {"typed": self.msisdn, "token": token})
+        again = self.client.post(self.url, {"typed": self.msisdn, "token": token})
+
+        assert again.status_code == 302
+        assert again["Location"] == first["Location"]
+        assert self.sandbox.calls(CANCEL) == 1
+
+    def test_a_form_token_someone_else_used_is_refused_politely(self):
+        self.login(self.operator)
+        token = self.client.get(self.url).context["form"]["token"].value()
+        self.client.post(self.url, {"typed": self.msisdn, "token": token})
+        other_number = owned_number("447700900123")
+        self.login(make_user("oscar", "Operator"))
+
+        response = self.client.post(
+            f"/numbers/{other_number.msisdn}/cancel/",
+            {"typed": other_number.msisdn, "token": token},
+            follow=True,
+        )
+
+        self.assertContains(response, "already been used")
+        assert self.sandbox.calls(CANCEL) == 1
+        assert OwnedNumber.objects.filter(msisdn=other_number.msisdn).exists()
