@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal
 
 import phonenumbers
@@ -14,37 +13,11 @@ from django.core.validators import URLValidator
 from inventory import phone
 from inventory.api_client import AvailableNumber
 from inventory.models import Feature, NumberType
+from inventory.patterns import MATCH_MODES, DigitPattern
 
 PAGE_SIZES = [(10, "10"), (20, "20"), (50, "50"), (100, "100")]
 _SEPARATORS = re.compile(r"[\s().\-/]")
 _ASCII_DIGITS = re.compile(r"[0-9]*")
-
-
-MATCH_MODES = [
-    ("starts", "starts with"),
-    ("contains", "contains"),
-    ("ends", "ends with"),
-]
-# The API's search_pattern values for each match mode.
-SEARCH_PATTERN = {"starts": 0, "contains": 1, "ends": 2}
-
-
-@dataclass(frozen=True)
-class DigitPattern:
-    """A digit pattern the user typed, turned into what the API expects."""
-
-    digits: str  # what is sent as `pattern`
-    mode: str  # starts / contains / ends
-
-    @property
-    def search_pattern(self) -> int:
-        return SEARCH_PATTERN[self.mode]
-
-    def describe(self) -> str:
-        """The pattern as words: Numbers {that start with +316}."""
-        shown = f"+{self.digits}" if self.mode == "starts" else self.digits
-        verb = {"starts": "start with", "contains": "contain", "ends": "end with"}[self.mode]
-        return f"that {verb} {shown}"
 
 
 def clean_digit_pattern(raw: str, *, mode: str, country: str) -> DigitPattern | None:

@@ -15,9 +15,9 @@ from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
-from inventory.forms import DigitPattern
 from inventory.models import Operation, OwnedNumber, SyncRun
 from inventory.paging import Pagination
+from inventory.patterns import DigitPattern
 
 SYNC_STATUS_CACHE_KEY = "inventory:sync-status"
 INVENTORY_VERSION_KEY = "inventory:version"

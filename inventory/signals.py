@@ -12,7 +12,7 @@ from django.http import HttpRequest
 
 from inventory import services
 from inventory.audit import Actor
-from inventory.templatetags.portal import minutes as in_minutes
+from inventory.wording import in_minutes
 
 
 def _actor(request: HttpRequest | None, user=None) -> Actor:

@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 
 from inventory import phone
 from inventory.models import Feature, NumberType
+from inventory.wording import in_minutes
 
 register = template.Library()
 
@@ -105,11 +106,7 @@ def get_item(mapping: dict, key: str):
 
 @register.filter
 def minutes(duration) -> str:
-    """A timedelta in whole minutes, for people: "15 minutes", "1 minute"; "" when unknown."""
-    if not duration:
-        return ""
-    count = max(1, round(duration.total_seconds() / 60))
-    return f"{count} minute{'' if count == 1 else 's'}"
+    return in_minutes(duration)
 
 
 @register.simple_tag
