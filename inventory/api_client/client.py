@@ -19,18 +19,43 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
-from email.utils import parsedate_to_datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
-from django.conf import settings
 from django.core.cache import cache as default_cache
-from urllib3.exceptions import NewConnectionError
+
+from inventory.api_client.errors import (
+    ApiBadResponse,
+    ApiCredentialsRejected,
+    ApiError,
+    ApiMethodFailed,
+    ApiOutcomeUnknown,
+    ApiRequestInvalid,
+    ApiThrottled,
+    ApiUnreachable,
+)
+from inventory.api_client.results import (
+    ApiConfig,
+    AvailableNumber,
+    Confirmation,
+    OwnedNumber,
+    Page,
+    Quota,
+)
+from inventory.api_client.wire import (
+    int_or_none,
+    is_gateway_auth_fault,
+    json_of,
+    never_arrived,
+    parse_available,
+    parse_owned,
+    parse_page,
+    parse_quota,
+    retry_after_seconds,
+)
 
 log = logging.getLogger("inventory.api")
 
@@ -49,281 +74,8 @@ QUOTA_CALLS = (
 RETRYABLE_GET_STATUSES = {429, 502, 503, 504}
 
 
-# --- Errors ---------------------------------------------------------------------------------
-
-
-class ApiError(Exception):
-    """Something went wrong talking to the Phone Numbers API. `str(error)` is for people."""
-
-    def __init__(self, message: str, *, status: int | None = None, code: str = "", label: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
-        self.label = label
-
-
-class ApiUnreachable(ApiError):
-    """The API could not be reached; for a POST, nothing reached it."""
-
-
-class ApiThrottled(ApiError):
-    """The gateway refused the call because the quota is used up."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
-
-
-class ApiCredentialsRejected(ApiError):
-    """The portal's client id/secret, or its token, were refused."""
-
-
-class ApiRequestInvalid(ApiError):
-    """The API refused a parameter (HTTP 400); `errors` maps field names to its complaints."""
-
-    def __init__(self, message: str, *, errors: Mapping[str, str], **kwargs):
-        super().__init__(message, **kwargs)
-        self.errors = dict(errors)
-
-
-class ApiMethodFailed(ApiError):
-    """The API understood the request and declined it (HTTP 420 'method failed')."""
-
-
-class ApiOutcomeUnknown(ApiError):
-    """A POST was sent but its answer was lost or garbled: it may or may not have taken effect."""
-
-
-class ApiBadResponse(ApiError):
-    """The API answered something the portal does not understand, or reported a server error."""
-
-
-# --- Results --------------------------------------------------------------------------------
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Quota:
-    """The quota figures the gateway sent with its latest answer to one kind of call."""
-
-    limit: int | None
-    used: int | None
-    interval: int | None
-    time_unit: str
-    reset_at: datetime | None
-    seen_at: datetime
-
-    @property
-    def remaining(self) -> int | None:
-        if self.limit is None or self.used is None:
-            return None
-        return max(self.limit - self.used, 0)
-
-
-@dataclass(frozen=True)
-class AvailableNumber:
-    country: str
-    msisdn: str
-    type: str
-    features: tuple[str, ...]
-    cost: Decimal | None
-    initial_price: Decimal | None
-
-
-@dataclass(frozen=True)
-class OwnedNumber:
-    country: str
-    msisdn: str
-    type: str
-    features: tuple[str, ...]
-    mo_http_url: str = ""
-    mo_smpp_sys_type: str = ""
-    voice_callback_type: str = ""
-    voice_callback_value: str = ""
-    voice_status_callback: str = ""
-    app_id: str = ""
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    count: int
-    index: int
-    size: int
-    items: tuple[T, ...]
-
-
-@dataclass(frozen=True)
-class Confirmation:
-    """The API's answer to a successful buy, cancel or update."""
-
-    code: str
-    label: str
-    http_status: int
-    duration_ms: int
-
-
-@dataclass(frozen=True)
-class ApiConfig:
-    base_url: str
-    token_url: str
-    client_id: str
-    client_secret: str = field(repr=False)
-    connect_timeout: float = 3.05
-    read_timeout: float = 10.0
-    deadline: float = 20.0
-
-    @classmethod
-    def from_settings(cls) -> ApiConfig:
-        conf = settings.NUMBERS_API
-        return cls(
-            base_url=conf["BASE_URL"].rstrip("/"),
-            token_url=conf["TOKEN_URL"],
-            client_id=conf["CLIENT_ID"],
-            client_secret=conf["CLIENT_SECRET"],
-            connect_timeout=conf["CONNECT_TIMEOUT"],
-            read_timeout=conf["READ_TIMEOUT"],
-            deadline=conf["DEADLINE"],
-        )
-
-
-# --- Parsing (the wire format stops here) ---------------------------------------------------
-
-
-def _decimal_or_none(value: Any) -> Decimal | None:
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() and number >= 0 else None
-
-
-def _features(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        value = value.split(",")
-    if not isinstance(value, list | tuple):
-        return ()
-    return tuple(str(item).strip().upper() for item in value if str(item).strip())
-
-
-def _require(item: Any, *names: str) -> None:
-    if not isinstance(item, dict) or any(not isinstance(item.get(n), str) for n in names):
-        raise ApiBadResponse("The API sent a number record the portal does not understand.")
-
-
-def parse_available(item: Any) -> AvailableNumber:
-    _require(item, "country", "msisdn", "type")
-    return AvailableNumber(
-        country=item["country"],
-        msisdn=item["msisdn"],
-        type=item["type"],
-        features=_features(item.get("features")),
-        cost=_decimal_or_none(item.get("cost")),
-        initial_price=_decimal_or_none(item.get("initialPrice")),
-    )
-
-
-def parse_owned(item: Any) -> OwnedNumber:
-    _require(item, "country", "msisdn", "type")
-    text = lambda name: str(item.get(name) or "")  # noqa: E731 - absent and null mean "not set"
-    return OwnedNumber(
-        country=item["country"],
-        msisdn=item["msisdn"],
-        type=item["type"],
-        features=_features(item.get("features")),
-        mo_http_url=text("moHttpUrl"),
-        mo_smpp_sys_type=text("moSmppSysType"),
-        voice_callback_type=text("voiceCallbackType"),
-        voice_callback_value=text("voiceCallbackValue"),
-        voice_status_callback=text("voiceStatusCallback"),
-        app_id=text("app_id"),
-        raw=dict(item),
-    )
-
-
-def parse_page(body: Any, parse_item: Callable[[Any], T], *, index: int, size: int) -> Page[T]:
-    """A list answer: `count` over all pages, `numbers` for this page (absent when empty)."""
-    if not isinstance(body, dict):
-        raise ApiBadResponse("The API sent a list the portal does not understand.")
-    count = body.get("count", 0)
-    numbers = body.get("numbers", [])
-    if not isinstance(count, int) or count < 0 or not isinstance(numbers, list):
-        raise ApiBadResponse("The API sent a list the portal does not understand.")
-    return Page(count=count, index=index, size=size, items=tuple(parse_item(n) for n in numbers))
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def _reset_time(value: str | None) -> datetime | None:
-    """quota-reset-UTC: epoch milliseconds or seconds, or an HTTP/ISO date."""
-    if not value:
-        return None
-    if value.isdigit():
-        stamp = int(value)
-        return datetime.fromtimestamp(stamp / 1000 if stamp > 10**11 else stamp, tz=UTC)
-    for parse in (parsedate_to_datetime, datetime.fromisoformat):
-        try:
-            moment = parse(value)
-        except (TypeError, ValueError):
-            continue
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return None
-
-
-def parse_quota(headers: Mapping[str, str]) -> Quota | None:
-    if "quota-limit" not in headers:
-        return None
-    return Quota(
-        limit=_int_or_none(headers.get("quota-limit")),
-        used=_int_or_none(headers.get("quota-used")),
-        interval=_int_or_none(headers.get("quota-interval")),
-        time_unit=headers.get("quota-time-unit", ""),
-        reset_at=_reset_time(headers.get("quota-reset-UTC")),
-        seen_at=datetime.now(tz=UTC),
-    )
-
-
 def _quota_key(call: str) -> str:
     return QUOTA_CACHE_KEY + call.replace(" ", "-")
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    if value.isdigit():
-        return float(value)
-    reset = _reset_time(value)
-    return max((reset - datetime.now(tz=UTC)).total_seconds(), 0) if reset else None
-
-
-def _json(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _is_gateway_auth_fault(response: requests.Response) -> bool:
-    return response.status_code == 401
-
-
-def _never_arrived(error: requests.RequestException) -> bool:
-    """True only when the request cannot have reached the API."""
-    if isinstance(error, requests.ConnectTimeout):
-        return True
-    if isinstance(error, requests.ConnectionError):
-        reason = getattr(error.args[0], "reason", None) if error.args else None
-        return isinstance(reason, NewConnectionError)
-    return False
-
-
-# --- The client -----------------------------------------------------------------------------
 
 
 class NumbersApiClient:
@@ -435,7 +187,7 @@ class NumbersApiClient:
             raise ApiThrottled(
                 "The API's quota is used up; try again shortly.",
                 status=429,
-                retry_after=_retry_after(response),
+                retry_after=retry_after_seconds(response),
             )
         raise ApiUnreachable(
             f"The API's token service answered with HTTP {response.status_code}.",
@@ -460,7 +212,7 @@ class NumbersApiClient:
         access_token = token.get("access_token")
         if not isinstance(access_token, str) or not access_token:
             raise ApiBadResponse("The API's token service sent an answer without a token.")
-        expires_in = _int_or_none(str(token.get("expires_in", ""))) or 300
+        expires_in = int_or_none(str(token.get("expires_in", ""))) or 300
         return access_token, expires_in
 
     def _token(self, *, stale: str | None = None) -> str:
@@ -508,12 +260,12 @@ class NumbersApiClient:
                 )
                 log.warning("GET %s failed (%s); retrying", path, type(error).__name__)
                 continue
-            if _is_gateway_auth_fault(response) and not refreshed:
+            if is_gateway_auth_fault(response) and not refreshed:
                 token, refreshed = self._token(stale=token), True
                 continue
             if response.status_code in RETRYABLE_GET_STATUSES:
                 self._wait_or_raise(
-                    attempt, _retry_after(response), deadline, self._error_for(response)
+                    attempt, retry_after_seconds(response), deadline, self._error_for(response)
                 )
                 continue
             return self._body_of(response)
@@ -529,7 +281,7 @@ class NumbersApiClient:
             try:
                 response = self._send("POST", path, token, data=data, deadline=deadline)
             except requests.RequestException as error:
-                if not _never_arrived(error):
+                if not never_arrived(error):
                     raise ApiOutcomeUnknown(
                         "The request was sent but its answer was lost "
                         f"({type(error).__name__}); it may or may not have taken effect."
@@ -539,12 +291,12 @@ class NumbersApiClient:
                 )
                 continue
             # The gateway refuses these before the API sees the request: safe to re-send.
-            if _is_gateway_auth_fault(response) and not refreshed:
+            if is_gateway_auth_fault(response) and not refreshed:
                 token, refreshed = self._token(stale=token), True
                 continue
             if response.status_code == 429:
                 self._wait_or_raise(
-                    attempt, _retry_after(response), deadline, self._error_for(response)
+                    attempt, retry_after_seconds(response), deadline, self._error_for(response)
                 )
                 continue
             return self._confirmation(response, started)
@@ -615,14 +367,14 @@ class NumbersApiClient:
             return ApiThrottled(
                 "The API's quota is used up; try again in a moment.",
                 status=429,
-                retry_after=_retry_after(response),
+                retry_after=retry_after_seconds(response),
             )
         if status == 401:
             return ApiCredentialsRejected(
                 "The API refused the portal's access token even after renewing it.", status=401
             )
         if status == 400:
-            body = _json(response)
+            body = json_of(response)
             errors = {str(k): str(v) for k, v in body.items()} if isinstance(body, dict) else {}
             summary = "; ".join(f"{k}: {v}" for k, v in errors.items()) or "invalid request"
             return ApiRequestInvalid(
@@ -637,14 +389,14 @@ class NumbersApiClient:
     def _body_of(self, response: requests.Response) -> Any:
         if response.status_code != 200:
             raise self._error_for(response)
-        body = _json(response)
+        body = json_of(response)
         if body is None:
             raise ApiBadResponse("The API sent an answer that is not valid JSON.", status=200)
         return body
 
     def _confirmation(self, response: requests.Response, started: float) -> Confirmation:
         status = response.status_code
-        body = _json(response)
+        body = json_of(response)
         code = str(body.get("error-code", "")) if isinstance(body, dict) else ""
         label = str(body.get("error-code-label", "")) if isinstance(body, dict) else ""
         if status in (400, 401):  # refused before any effect

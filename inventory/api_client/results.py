@@ -1,0 +1,99 @@
+"""What the client returns: frozen dataclasses built at the boundary, never dicts or
+responses; and its configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from django.conf import settings
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Quota:
+    """The quota figures the gateway sent with its latest answer to one kind of call."""
+
+    limit: int | None
+    used: int | None
+    interval: int | None
+    time_unit: str
+    reset_at: datetime | None
+    seen_at: datetime
+
+    @property
+    def remaining(self) -> int | None:
+        if self.limit is None or self.used is None:
+            return None
+        return max(self.limit - self.used, 0)
+
+
+@dataclass(frozen=True)
+class AvailableNumber:
+    country: str
+    msisdn: str
+    type: str
+    features: tuple[str, ...]
+    cost: Decimal | None
+    initial_price: Decimal | None
+
+
+@dataclass(frozen=True)
+class OwnedNumber:
+    country: str
+    msisdn: str
+    type: str
+    features: tuple[str, ...]
+    mo_http_url: str = ""
+    mo_smpp_sys_type: str = ""
+    voice_callback_type: str = ""
+    voice_callback_value: str = ""
+    voice_status_callback: str = ""
+    app_id: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    count: int
+    index: int
+    size: int
+    items: tuple[T, ...]
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The API's answer to a successful buy, cancel or update."""
+
+    code: str
+    label: str
+    http_status: int
+    duration_ms: int
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    base_url: str
+    token_url: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    connect_timeout: float = 3.05
+    read_timeout: float = 10.0
+    deadline: float = 20.0
+
+    @classmethod
+    def from_settings(cls) -> ApiConfig:
+        conf = settings.NUMBERS_API
+        return cls(
+            base_url=conf["BASE_URL"].rstrip("/"),
+            token_url=conf["TOKEN_URL"],
+            client_id=conf["CLIENT_ID"],
+            client_secret=conf["CLIENT_SECRET"],
+            connect_timeout=conf["CONNECT_TIMEOUT"],
+            read_timeout=conf["READ_TIMEOUT"],
+            deadline=conf["DEADLINE"],
+        )
