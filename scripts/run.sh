@@ -17,7 +17,8 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"$PY" manage.py runsandbox --port "$SANDBOX_PORT" &
+# A demo account starts with a few numbers to sync (only when its state file is new).
+"$PY" manage.py runsandbox --port "$SANDBOX_PORT" --owned "${SANDBOX_OWNED:-40}" &
 pids+=($!)
 
 # One worker with threads: in development the cache is per process, so one process
