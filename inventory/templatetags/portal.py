@@ -128,3 +128,39 @@ def _country_options(selected: str, blank: str) -> str:
             for code, label in options
         ),
     )
+
+
+def _chosen(field) -> set[str]:
+    value = field.value()
+    values = value if isinstance(value, list | tuple) else [value]
+    return {str(v) for v in values if v not in (None, "")}
+
+
+@register.simple_tag
+def choice_inputs(field, kind: str) -> str:
+    """A field's choices as checkboxes or radio buttons, each in its label. Built in Python:
+    Django's widget templates cost more than the rest of a search page."""
+    chosen = _chosen(field)
+    return format_html_join(
+        "\n",
+        '<label for="{0}"><input type="{1}" name="{2}" value="{3}" id="{0}"{4}> {5}</label>',
+        (
+            (f"{field.auto_id}_{i}", kind, field.html_name, value,
+             mark_safe(" checked") if str(value) in chosen else "", label)
+            for i, (value, label) in enumerate(field.field.choices)
+        ),
+    )  # fmt: skip
+
+
+@register.simple_tag
+def select_options(field) -> str:
+    """A choice field's <option>s, the current value selected (see choice_inputs)."""
+    chosen = _chosen(field)
+    return format_html_join(
+        "\n",
+        '<option value="{}"{}>{}</option>',
+        (
+            (value, mark_safe(" selected") if str(value) in chosen else "", label)
+            for value, label in field.field.choices
+        ),
+    )
