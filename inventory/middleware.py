@@ -18,10 +18,6 @@ _user = contextvars.ContextVar("user", default="-")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
-def current_request_id() -> str:
-    return _request_id.get()
-
-
 class RequestIdFilter(logging.Filter):
     """Adds `request_id` and `user` to every log record, so formatters can always name them
     ("-" outside a request, or before the user is known)."""

@@ -242,10 +242,6 @@ class Operation(models.Model):
         return self.action in (Action.PURCHASE, Action.CANCEL, Action.CONFIGURE)
 
     @property
-    def is_open(self) -> bool:
-        return self.outcome == Outcome.PENDING
-
-    @property
     def final_outcome(self) -> str:
         """The outcome as it stands now: an unknown one settled later takes the settlement's."""
         if self.outcome == Outcome.UNKNOWN:

@@ -70,7 +70,3 @@ def national(msisdn: str) -> str:
     if number is None:
         return msisdn
     return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
-
-
-def e164(msisdn: str) -> str:
-    return f"+{msisdn}"

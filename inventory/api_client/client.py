@@ -79,8 +79,8 @@ def _quota_key(call: str) -> str:
 
 
 class NumbersApiClient:
-    """One client around one HTTP session. Build it with `from_settings()` in production code;
-    tests build it with their own `ApiConfig` pointing at the sandbox."""
+    """One client around one HTTP session. Production code takes `default_client()`; tests
+    build one with their own `ApiConfig` pointing at the sandbox."""
 
     def __init__(
         self, config: ApiConfig, *, cache=None, sleep: Callable[[float], None] = time.sleep
@@ -95,10 +95,6 @@ class NumbersApiClient:
         )
         self._session.register_compliance_hook("access_token_response", self._check_token_response)
         self._quotas: dict[str, Quota] = {}
-
-    @classmethod
-    def from_settings(cls) -> NumbersApiClient:
-        return cls(ApiConfig.from_settings())
 
     # --- operations ---
 

@@ -79,12 +79,12 @@ class Listing:
 
 
 def _list_account(client: api.NumbersApiClient, *, on_page: Callable[[int, int], None]) -> Listing:
-    """Every owned number, 100 a page, or SyncIncomplete: a partial listing proves nothing."""
+    """Every owned number, 100 a page, or SyncIncomplete: a partial listing proves nothing.
+    `on_page(numbers seen, list calls made)` is told after each page."""
     numbers: dict[str, api.OwnedNumber] = {}
-    index, calls, expected = 1, 0, None
+    index, expected = 1, None
     while True:
-        page = client.list_owned(index=index, size=100)
-        calls += 1
+        page = client.list_owned(index=index, size=100)  # list call number `index`
         if expected is None:
             expected = page.count
         elif page.count != expected:
@@ -92,7 +92,7 @@ def _list_account(client: api.NumbersApiClient, *, on_page: Callable[[int, int],
                 f"The account changed during the sync ({expected} numbers, then {page.count})."
             )
         numbers.update((number.msisdn, number) for number in page.items)
-        on_page(len(numbers), expected)
+        on_page(len(numbers), index)
         if not page.items or index * 100 >= expected:
             break
         index += 1
@@ -101,7 +101,7 @@ def _list_account(client: api.NumbersApiClient, *, on_page: Callable[[int, int],
             f"The API said the account has {expected} numbers but listed {len(numbers)} "
             "distinct ones."
         )
-    return Listing(numbers=numbers, calls=calls)
+    return Listing(numbers=numbers, calls=index)
 
 
 def owned_numbers_sync(
@@ -118,7 +118,7 @@ def owned_numbers_sync(
         _expire_stale_pending()
         started = timezone.now()
         listing = _list_account(
-            client, on_page=lambda seen, total: _sync_progress(run, holder, seen)
+            client, on_page=lambda seen, calls: _sync_progress(run, holder, seen, calls)
         )
         with transaction.atomic():
             settled = _settle_from_listing(listing.numbers, actor=actor, listed_from=started)
@@ -176,10 +176,9 @@ def sync_claim(*, actor: Actor, holder: str) -> SyncRun:
     return run
 
 
-def _sync_progress(run: SyncRun, holder: str, seen: int) -> None:
-    run.numbers_seen = seen
-    run.list_calls += 1
-    SyncRun.objects.filter(pk=run.pk).update(numbers_seen=seen, list_calls=run.list_calls)
+def _sync_progress(run: SyncRun, holder: str, seen: int, calls: int) -> None:
+    run.numbers_seen, run.list_calls = seen, calls
+    SyncRun.objects.filter(pk=run.pk).update(numbers_seen=seen, list_calls=calls)
     lease_acquire(name=SYNC_LEASE, holder=holder, seconds=SYNC_LEASE_SECONDS)  # still alive
 
 

@@ -35,10 +35,6 @@ def database_url() -> str:
     return f"postgres://{host}/{quote(db['NAME'], safe='')}"
 
 
-def on_postgresql() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def portal_environment(**overrides: str) -> dict[str, str]:
     """The environment of a portal process in development mode, on this test's database and
     the session sandbox (with the suite's short API timeouts)."""
