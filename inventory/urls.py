@@ -1,26 +1,26 @@
 from django.urls import path, re_path
 
-from inventory import views
+from inventory.views import catalogue, home, inventory, numbers, operations
 
 MSISDN = r"(?P<msisdn>[1-9][0-9]{6,14})"
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
-    path("catalogue/", views.catalogue, name="catalogue"),
-    path("catalogue/buy/", views.purchase_confirm, name="purchase-confirm"),
-    path("catalogue/buy/confirm/", views.purchase, name="purchase"),
-    path("inventory/", views.inventory, name="inventory"),
-    path("inventory/numbers.csv", views.inventory_csv, name="inventory-csv"),
-    path("inventory/sync/", views.sync_now, name="sync-now"),
-    re_path(rf"^numbers/{MSISDN}/$", views.number_detail, name="number"),
-    re_path(rf"^numbers/{MSISDN}/notes/$", views.number_annotate, name="number-annotate"),
-    re_path(rf"^numbers/{MSISDN}/configure/$", views.number_configure, name="number-configure"),
+    path("", home.home, name="home"),
+    path("healthz", home.healthz, name="healthz"),
+    path("catalogue/", catalogue.catalogue, name="catalogue"),
+    path("catalogue/buy/", catalogue.purchase_confirm, name="purchase-confirm"),
+    path("catalogue/buy/confirm/", catalogue.purchase, name="purchase"),
+    path("inventory/", inventory.inventory, name="inventory"),
+    path("inventory/numbers.csv", inventory.inventory_csv, name="inventory-csv"),
+    path("inventory/sync/", inventory.sync_now, name="sync-now"),
+    re_path(rf"^numbers/{MSISDN}/$", numbers.number_detail, name="number"),
+    re_path(rf"^numbers/{MSISDN}/notes/$", numbers.number_annotate, name="number-annotate"),
+    re_path(rf"^numbers/{MSISDN}/configure/$", numbers.number_configure, name="number-configure"),
     re_path(
         rf"^numbers/{MSISDN}/configure/confirm/$",
-        views.number_configure_confirm,
+        numbers.number_configure_confirm,
         name="number-configure-confirm",
     ),
-    re_path(rf"^numbers/{MSISDN}/cancel/$", views.number_cancel, name="number-cancel"),
-    path("operations/<int:pk>/", views.operation, name="operation"),
+    re_path(rf"^numbers/{MSISDN}/cancel/$", numbers.number_cancel, name="number-cancel"),
+    path("operations/<int:pk>/", operations.operation, name="operation"),
 ]

@@ -8,7 +8,7 @@ admin.site.index_title = "Audit review"
 # Auditors see one list; the sidebar would only take width from its columns.
 admin.site.enable_nav_sidebar = False
 
-handler403 = "inventory.views.forbidden"
+handler403 = "inventory.views.home.forbidden"
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

@@ -1,0 +1,42 @@
+"""The home page, the health probe, and the portal's own refusal page."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from inventory import health, selectors, services
+from inventory.audit import Actor
+
+
+@require_GET
+def home(request):
+    context = {"connection": health.api_connection()}
+    if request.user.has_perm("inventory.browse_inventory"):
+        context["overview"] = selectors.inventory_overview()
+    return render(request, "inventory/home.html", context)
+
+
+@login_not_required
+@never_cache
+@require_GET
+def healthz(request):
+    """For load balancers: 503 only when the database is down; see inventory/health.py."""
+    report = health.health_report()
+    return JsonResponse(report.as_dict(), status=report.http_status)
+
+
+# --- catalogue ------------------------------------------------------------------------------
+
+
+def forbidden(request, exception=None):
+    """handler403: a refusal raised anywhere (the admin's included) is audited like the
+    decorator's own. Views using `permission_required` answer 403 themselves, so no refusal
+    is recorded twice."""
+    user = getattr(request, "user", None)  # absent if refused before authentication ran
+    if user is not None and user.is_authenticated:
+        services.access_denied_record(
+            actor=Actor.from_request(request), method=request.method, path=request.path
+        )
+    return render(request, "403.html", status=403)

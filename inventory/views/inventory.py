@@ -1,0 +1,59 @@
+"""The account's numbers, from the local cache: the list, its CSV export, and syncing."""
+
+from django.contrib import messages
+from django.http import StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from inventory import selectors, services
+from inventory.audit import Actor
+from inventory.csv_export import csv_rows
+from inventory.decorators import permission_required
+from inventory.forms import (
+    InventoryFilterForm,
+)
+
+
+def _inventory_filters(request) -> tuple[InventoryFilterForm, selectors.InventoryFilter]:
+    """The filters in the query string; ones that do not clean are ignored (and shown)."""
+    form = InventoryFilterForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        return form, selectors.InventoryFilter.from_form(form.cleaned_data)
+    return form, selectors.InventoryFilter()
+
+
+@permission_required("inventory.browse_inventory")
+@require_GET
+def inventory(request):
+    form, filters = _inventory_filters(request)
+    context = {
+        "form": form,
+        "listing": selectors.owned_number_list(filters=filters),
+        "sync": selectors.sync_status(),
+    }
+    return render(request, "inventory/inventory.html", context)
+
+
+@permission_required("inventory.browse_inventory")
+@require_GET
+def inventory_csv(request):
+    _form, filters = _inventory_filters(request)
+    rows = csv_rows(selectors.owned_number_rows(filters=filters))
+    response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="numbers.csv"'
+    return response
+
+
+@permission_required("inventory.sync_numbers")
+@require_POST
+def sync_now(request):
+    try:
+        services.sync_start_in_background(actor=Actor.from_request(request))
+    except services.SyncAlreadyRunning as busy:
+        messages.warning(request, str(busy))
+    else:
+        messages.success(request, "Sync started. This page shows when it has finished.")
+    return redirect("inventory")
+
+
+# --- one number -----------------------------------------------------------------------------
