@@ -4,8 +4,8 @@ from functools import wraps
 
 from django.shortcuts import render
 
-from inventory import services
 from inventory.audit import Actor
+from inventory.services import events
 
 
 def permission_required(permission: str):
@@ -16,7 +16,7 @@ def permission_required(permission: str):
         def checked(request, *args, **kwargs):
             if request.user.has_perm(permission):
                 return view(request, *args, **kwargs)
-            services.access_denied_record(
+            events.access_denied_record(
                 actor=Actor.from_request(request),
                 permission=permission,
                 method=request.method,

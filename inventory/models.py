@@ -100,6 +100,35 @@ class OwnedNumber(models.Model):
         return bool(self.mo_http_url or self.voice_callback_type)
 
 
+class RetiredNumber(models.Model):
+    """A tombstone: what only the portal knew about a number that left the account. A sync
+    that finds the number in the account again restores it from here."""
+
+    msisdn = models.CharField(max_length=15, unique=True)
+    label = models.CharField(max_length=100, blank=True)
+    team = models.CharField("owner / team", max_length=100, blank=True)
+    notes = models.TextField(blank=True)
+    monthly_cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    setup_cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    purchased_at = models.DateTimeField(null=True, blank=True)
+    purchased_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    retired_at = models.DateTimeField(default=timezone.now)
+    # The cancellation (or its settlement) that removed it; none when a sync saw it go.
+    retired_by = models.ForeignKey(
+        "Operation",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    def __str__(self):
+        return f"+{self.msisdn} (retired)"
+
+
 class Action(models.TextChoices):
     PURCHASE = "purchase", "Purchase"
     CANCEL = "cancel", "Cancellation"
@@ -265,16 +294,26 @@ class SyncRun(models.Model):
     """One run of `sync_numbers`: what it saw and how it ended."""
 
     class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+        # Its process stopped without finishing (killed, restarted); it changed nothing.
+        ABANDONED = "abandoned", "Abandoned"
 
+    OPEN = (Status.QUEUED, Status.RUNNING)
+
+    requested_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     started_by = models.CharField(max_length=150, blank=True)
     holder = models.CharField(max_length=100, blank=True)
+    # The background task that runs it, when "Sync now" queued it.
+    task_id = models.CharField(max_length=64, blank=True)
     numbers_seen = models.PositiveIntegerField(default=0)
+    # How many the account said it has, from the first page on.
+    numbers_total = models.PositiveIntegerField(null=True, blank=True)
     list_calls = models.PositiveIntegerField(default=0)
     appeared = models.PositiveIntegerField(default=0)
     disappeared = models.PositiveIntegerField(default=0)
@@ -283,8 +322,11 @@ class SyncRun(models.Model):
     message = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["-started_at"]
-        indexes = [models.Index(fields=["status", "-finished_at"])]
+        ordering = ["-requested_at"]
+        indexes = [
+            models.Index(fields=["status", "-finished_at"]),
+            models.Index(fields=["-requested_at"]),
+        ]
 
     def __str__(self):
         return f"sync {self.started_at:%Y-%m-%d %H:%M} {self.status}"

@@ -181,12 +181,17 @@ class SyncStatus:
     last_success: datetime | None
     running_since: datetime | None
     last_failure: str
+    queued_since: datetime | None = None
 
     @property
     def is_stale(self) -> bool:
         if self.last_success is None:
             return True
         return timezone.now() - self.last_success > settings.SYNC_STALE_AFTER
+
+    @property
+    def in_progress(self) -> bool:
+        return self.running_since is not None or self.queued_since is not None
 
 
 def sync_status() -> SyncStatus:
@@ -195,22 +200,56 @@ def sync_status() -> SyncStatus:
     if cached is not None:
         return cached
     status = sync_status_from_database()
-    cache.set(SYNC_STATUS_CACHE_KEY, status, timeout=300)
+    cache.set(SYNC_STATUS_CACHE_KEY, status, timeout=sync_status_cache_seconds(status))
     return status
+
+
+def sync_status_cache_seconds(status: SyncStatus) -> int:
+    """A sync in progress is read again every few seconds: it may run in another process
+    whose reports this process's cache never sees (development has no shared cache)."""
+    return 2 if status.in_progress else 300
 
 
 def sync_status_from_database() -> SyncStatus:
     last_success = (
         SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).order_by("-finished_at").first()
     )
-    latest = SyncRun.objects.order_by("-started_at").first()
-    running = latest if latest and latest.status == SyncRun.Status.RUNNING else None
-    failed = latest if latest and latest.status == SyncRun.Status.FAILED else None
+    latest = SyncRun.objects.order_by("-requested_at", "-pk").first()
+    status = latest.status if latest else None
+    ended_badly = status in (SyncRun.Status.FAILED, SyncRun.Status.ABANDONED)
     return SyncStatus(
         last_success=last_success.finished_at if last_success else None,
-        running_since=running.started_at if running else None,
-        last_failure=failed.message if failed else "",
+        running_since=latest.started_at if status == SyncRun.Status.RUNNING else None,
+        queued_since=latest.requested_at if status == SyncRun.Status.QUEUED else None,
+        last_failure=latest.message if ended_badly else "",
     )
+
+
+_PROGRESS_STATES = {
+    SyncRun.Status.QUEUED: "queued",
+    SyncRun.Status.RUNNING: "running",
+    SyncRun.Status.SUCCEEDED: "done",
+    SyncRun.Status.FAILED: "failed",
+    SyncRun.Status.ABANDONED: "failed",
+}
+
+
+def sync_progress() -> dict:
+    """The latest sync as the page that follows it shows it: state, progress (0..1), and a
+    sentence; straight from the database, so a poll never sees a stale cache."""
+    run = SyncRun.objects.order_by("-requested_at", "-pk").first()
+    if run is None:
+        return {"state": "none", "progress": None, "message": "The inventory was never synced."}
+    total = run.numbers_total or 0
+    if run.status == SyncRun.Status.QUEUED:
+        message = "Waiting for the task worker to start the sync."
+    elif run.status == SyncRun.Status.RUNNING:
+        message = f"Syncing: {run.numbers_seen} of {total or 'the'} numbers read."
+    else:
+        message = run.message
+    done = run.status == SyncRun.Status.SUCCEEDED
+    progress = 1.0 if done else (min(run.numbers_seen / total, 1.0) if total else None)
+    return {"state": _PROGRESS_STATES[run.status], "progress": progress, "message": message}
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from dataclasses import replace
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 
-from inventory import services
 from inventory.audit import Actor
+from inventory.services import events
 from inventory.wording import in_minutes
 
 
@@ -23,19 +23,19 @@ def _actor(request: HttpRequest | None, user=None) -> Actor:
 
 
 def on_logged_in(sender, request, user, **kwargs):
-    services.login_record(actor=_actor(request, user))
+    events.login_record(actor=_actor(request, user))
 
 
 def on_logged_out(sender, request, user, **kwargs):
     if user is None:  # logging out without being logged in
         return
-    services.logout_record(actor=_actor(request, user))
+    events.logout_record(actor=_actor(request, user))
 
 
 def on_login_failed(sender, credentials, request=None, **kwargs):
     # Django has already masked the password in `credentials`; only the username is kept.
     username = str(credentials.get(get_user_model().USERNAME_FIELD) or "")
-    services.login_failure_record(
+    events.login_failure_record(
         actor=_actor(request), username=username, reason=failure_reason(request)
     )
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("inventory/", inventory.inventory, name="inventory"),
     path("inventory/numbers.csv", inventory.inventory_csv, name="inventory-csv"),
     path("inventory/sync/", inventory.sync_now, name="sync-now"),
+    path("inventory/sync/state.json", inventory.sync_state, name="sync-state"),
     re_path(rf"^numbers/{MSISDN}/$", numbers.number_detail, name="number"),
     re_path(rf"^numbers/{MSISDN}/notes/$", numbers.number_annotate, name="number-annotate"),
     re_path(rf"^numbers/{MSISDN}/configure/$", numbers.number_configure, name="number-configure"),

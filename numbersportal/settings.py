@@ -38,9 +38,13 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "inventory",
-    "sandbox",
 ]
+# The API simulator serves the demo, the tests and development; never production.
+if not PRODUCTION:
+    INSTALLED_APPS.append("sandbox")
 
 MIDDLEWARE = [
     "inventory.middleware.RequestIdMiddleware",
@@ -211,8 +215,19 @@ SANDBOX_MODE = urlsplit(NUMBERS_API["BASE_URL"]).hostname in {"127.0.0.1", "loca
 # An operation whose answer was lost is settled as "did not happen" only when the account
 # still does not show its effect this long after it ended (the provider may be slow).
 SETTLE_GRACE = timedelta(seconds=env.int("SETTLE_GRACE_SECONDS", default=60))
-# An operation still pending this long after it started was cut short; syncs settle it.
-PENDING_STALE_AFTER = timedelta(seconds=env.int("PENDING_STALE_SECONDS", default=300))
+# An operation still pending this long after it started was cut short (longer than its
+# call, read-back and lookups can take); workers and syncs mark it unknown and settle it.
+PENDING_STALE_AFTER = timedelta(seconds=env.int("PENDING_STALE_SECONDS", default=120))
+
+# --- Background tasks -----------------------------------------------------------------------
+
+# Django's task framework (the django-tasks backport) with its database backend: the queue
+# lives in the portal's database, so it needs no other service; `manage.py run_worker` runs it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# A worker renews its lease this often; one silent for TASK_WORKER_LEASE_SECONDS is dead,
+# and its unfinished task goes back to the queue.
+TASK_WORKER_HEARTBEAT_SECONDS = env.float("TASK_WORKER_HEARTBEAT_SECONDS", default=5)
+TASK_WORKER_LEASE_SECONDS = env.int("TASK_WORKER_LEASE_SECONDS", default=30)
 
 # A repeated catalogue search within this many seconds is answered from the cache.
 CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", default=60)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts the sandbox API and the portal side by side; Ctrl-C (or TERM) stops both.
+# Starts the sandbox API, the portal and a task worker side by side; Ctrl-C (or TERM) stops them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -7,11 +7,14 @@ PY=.venv/bin/python
 PORT="${PORT:-8000}"
 SANDBOX_PORT="${SANDBOX_PORT:-8001}"
 pids=()
+# The portal, the task worker and the sandbox are separate processes: they share one cache
+# (the OAuth token, totals, sync status), in files here unless CACHE_URL names Redis.
+export CACHE_URL="${CACHE_URL:-filecache://$PWD/.cache/django}"
 
 stop() {
   trap - INT TERM EXIT
   echo
-  echo "Stopping the portal and the sandbox..."
+  echo "Stopping the portal, the task worker and the sandbox..."
   kill "${pids[@]}" 2>/dev/null || true
   wait 2>/dev/null || true
 }
@@ -21,10 +24,14 @@ trap stop INT TERM EXIT
 "$PY" manage.py runsandbox --port "$SANDBOX_PORT" --owned "${SANDBOX_OWNED:-40}" &
 pids+=($!)
 
-# One worker with threads: in development the cache is per process, so one process
-# keeps the shared OAuth token and sessions consistent.
+# One gunicorn worker with threads is plenty for a demo.
 .venv/bin/gunicorn numbersportal.wsgi --config gunicorn.conf.py \
   --bind "127.0.0.1:$PORT" --workers 1 --threads 8 &
+pids+=($!)
+
+# The task worker: "Sync now", bulk operations and notifications run here. On a cache that
+# was never synced it queues the first sync itself.
+"$PY" manage.py run_worker --interval 0.5 &
 pids+=($!)
 
 "$PY" - "$PORT" "$SANDBOX_PORT" <<'PYEOF'
@@ -46,6 +53,8 @@ cat <<MSG
 
   Numbers Portal is running:  http://127.0.0.1:${PORT}/
   Sandbox API:                http://127.0.0.1:${SANDBOX_PORT}/communication/nexmo/phone-numbers
+                              (a simulator: no money is spent)
+  Task worker:                running (syncs, bulk operations)
 
   Demo logins (password: portal-demo)
     operator  buys, configures, cancels and syncs numbers

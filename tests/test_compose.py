@@ -30,23 +30,24 @@ def stack() -> dict:
 
 def test_it_describes_the_portal_the_sync_worker_postgresql_redis_and_a_migration(stack):
     services = stack["services"]
-    assert {"portal", "sync", "db", "redis", "migrate", "sandbox"} <= set(services)
+    assert {"portal", "sync", "worker", "db", "redis", "migrate", "sandbox"} <= set(services)
     assert services["db"]["image"].startswith("postgres:")
     assert services["redis"]["image"].startswith("redis:")
     assert services["sync"]["command"][-3:] == ["sync_numbers", "--every", "${SYNC_EVERY:-15m}"]
+    assert services["worker"]["command"][-1] == "run_worker"
 
 
 def test_the_portal_and_the_sync_start_only_after_the_migration_succeeded(stack):
     services = stack["services"]
     assert services["migrate"]["command"][-2:] == ["migrate", "--noinput"]
     assert services["migrate"]["restart"] == "no"
-    for name in ("portal", "sync"):
+    for name in ("portal", "sync", "worker"):
         condition = services[name]["depends_on"]["migrate"]["condition"]
         assert condition == "service_completed_successfully"
 
 
 def test_the_portal_runs_in_production_mode_on_postgresql_and_redis(stack):
-    for name in ("portal", "sync", "migrate"):
+    for name in ("portal", "sync", "worker", "migrate"):
         environment = stack["services"][name]["environment"]
         assert environment["DJANGO_PRODUCTION"] == "true"
         assert environment["DATABASE_URL"].startswith("postgres://")

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from inventory import api_client as api
-from inventory.models import Operation, OwnedNumber
+from inventory.models import Operation, OwnedNumber, RetiredNumber
 from inventory.selectors import INVENTORY_VERSION_KEY
 
 # The API's names for a number's configuration, and the cache's.
@@ -40,6 +40,14 @@ CACHE_COLUMNS = (
     *SHOWN_CONFIG_FIELDS.values(),
 )
 LOCAL_FIELDS = ("label", "team", "notes")
+# What a cancelled number's tombstone keeps: everything only the portal knew about it.
+RETIRED_FIELDS = (
+    *LOCAL_FIELDS,
+    "monthly_cost",
+    "setup_cost",
+    "purchased_at",
+    "purchased_by_id",
+)
 
 
 def inventory_changed() -> None:
@@ -102,22 +110,33 @@ def local_fields_of(number: OwnedNumber) -> dict[str, str]:
 # --- writes ---------------------------------------------------------------------------------
 
 
-def cache_purchase(*, offer: api.AvailableNumber, entry: Operation) -> None:
-    features = set(offer.features)
-    OwnedNumber.objects.update_or_create(
-        msisdn=offer.msisdn,
-        defaults={
-            "country": offer.country,
-            "type": offer.type,
+def cache_purchase(
+    *,
+    entry: Operation,
+    found: api.OwnedNumber | None,
+    offer: api.AvailableNumber | None = None,
+) -> None:
+    """A number the portal bought: as the account shows it (or as it was offered, when the
+    account could not be asked), with the price, date and buyer only the portal knows."""
+    if found is not None:
+        fields = cache_fields(found)
+    else:
+        features = set(offer.features if offer else ())
+        fields = {
+            "country": entry.country,
+            "type": offer.type if offer else "",
             "has_sms": "SMS" in features,
             "has_voice": "VOICE" in features,
             "has_mms": "MMS" in features,
-            "monthly_cost": entry.monthly_cost,
-            "setup_cost": entry.setup_cost,
-            "purchased_at": entry.completed_at or timezone.now(),
-            "purchased_by": entry.actor,
-        },
+        }
+    fields.update(
+        monthly_cost=entry.monthly_cost,
+        setup_cost=entry.setup_cost,
+        purchased_at=entry.completed_at or timezone.now(),
+        purchased_by_id=entry.actor_id,
     )
+    OwnedNumber.objects.update_or_create(msisdn=entry.msisdn, defaults=fields)
+    RetiredNumber.objects.filter(msisdn=entry.msisdn).delete()  # a new life, not the old one
     inventory_changed()
 
 
@@ -133,9 +152,28 @@ def cache_owned(found: api.OwnedNumber | None, *, sent: dict | None = None) -> N
     inventory_changed()
 
 
-def remove_from_cache(msisdn: str) -> None:
-    OwnedNumber.objects.filter(msisdn=msisdn).delete()
+def remove_from_cache(msisdn: str, *, entry: Operation | None = None) -> None:
+    """The number left the account. What only the portal knew about it is kept as a
+    tombstone: if the number turns out to be still there, a sync restores it."""
+    row = OwnedNumber.objects.filter(msisdn=msisdn).first()
+    if row is None:
+        return
+    RetiredNumber.objects.update_or_create(
+        msisdn=msisdn,
+        defaults={
+            **{name: getattr(row, name) for name in RETIRED_FIELDS},
+            "retired_at": timezone.now(),
+            "retired_by": entry,
+        },
+    )
+    row.delete()
     inventory_changed()
+
+
+def restored_fields(msisdn: str) -> dict:
+    """What a tombstone kept about a number that is back in the account ({} if none)."""
+    tomb = RetiredNumber.objects.filter(msisdn=msisdn).first()
+    return {name: getattr(tomb, name) for name in RETIRED_FIELDS} if tomb else {}
 
 
 def cache_statistics_refresh() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 
@@ -9,6 +10,9 @@ from django.conf import settings
 from django.core.cache import cache
 
 from inventory import api_client as api
+from inventory.services.operations import ApiProblem
+
+SOLD_KEY = "catalogue:sold:"
 
 # --- catalogue ------------------------------------------------------------------------------
 
@@ -47,23 +51,55 @@ def _catalogue_cache_key(query: CatalogueQuery) -> str:
     return "catalogue:" + hashlib.sha256(fingerprint).hexdigest()
 
 
-def catalogue_search(*, client: api.NumbersApiClient, query: CatalogueQuery) -> CatalogueResults:
-    """Numbers on sale. A repeat of the same query within the cache window costs no call."""
+def catalogue_search(
+    *, query: CatalogueQuery, client: api.NumbersApiClient | None = None
+) -> CatalogueResults:
+    """Numbers on sale. A repeat of the same query within the cache window costs no call;
+    numbers bought since it was cached are left out. Raises ApiProblem."""
     key = _catalogue_cache_key(query)
     cached = cache.get(key)
     if cached is not None:
-        return CatalogueResults(page=cached, from_cache=True)
-    page = client.search_available(
-        country=query.country,
-        type=query.type,
-        features=query.features,
-        pattern=query.pattern,
-        search_pattern=query.search_pattern,
-        index=query.page,
-        size=query.size,
-    )
+        return CatalogueResults(page=_without_sold(cached), from_cache=True)
+    client = client if client is not None else api.default_client()
+    try:
+        page = client.search_available(
+            country=query.country,
+            type=query.type,
+            features=query.features,
+            pattern=query.pattern,
+            search_pattern=query.search_pattern,
+            index=query.page,
+            size=query.size,
+        )
+    except api.ApiError as error:
+        raise ApiProblem.from_error(error, doing="search") from error
     cache.set(key, page, timeout=settings.CATALOGUE_CACHE_SECONDS)
     return CatalogueResults(page=page, from_cache=False)
+
+
+def catalogue_sold(*, msisdn: str) -> None:
+    """A number the portal just bought: cached searches stop offering it."""
+    cache.set(SOLD_KEY + msisdn, True, timeout=settings.CATALOGUE_CACHE_SECONDS)
+
+
+def _without_sold(page: api.Page[api.AvailableNumber]) -> api.Page[api.AvailableNumber]:
+    sold = cache.get_many([SOLD_KEY + item.msisdn for item in page.items])
+    if not sold:
+        return page
+    items = tuple(item for item in page.items if SOLD_KEY + item.msisdn not in sold)
+    return dataclasses.replace(page, items=items, count=page.count - len(page.items) + len(items))
+
+
+def offer_price_check(
+    *, country: str, type: str, msisdn: str, client: api.NumbersApiClient | None = None
+) -> api.AvailableNumber | None:
+    """The offer a confirmation page shows: asked afresh, never from the cache. None when
+    the number is no longer on sale. Raises ApiProblem."""
+    client = client if client is not None else api.default_client()
+    try:
+        return catalogue_offer(client=client, country=country, type=type, msisdn=msisdn)
+    except api.ApiError as error:
+        raise ApiProblem.from_error(error, doing="price check") from error
 
 
 def catalogue_offer(

@@ -4,75 +4,90 @@ from __future__ import annotations
 
 from inventory import api_client as api
 from inventory.audit import Actor
-from inventory.models import Action, Operation, OwnedNumber
+from inventory.models import Action, Operation, Outcome, OwnedNumber
 from inventory.services.cache import cache_purchase
-from inventory.services.catalogue import catalogue_offer
-from inventory.services.operations import (
-    Intent,
-    claim_operation,
-    operation_for_form,
-    operation_settle,
-    run_operation,
-)
+from inventory.services.catalogue import catalogue_offer, catalogue_sold
+from inventory.services.operations import ApiOperation, Intent, Verdict
 
-# --- purchase -------------------------------------------------------------------------------
+
+class Purchase(ApiOperation):
+    action = Action.PURCHASE
+
+    def __init__(self, *, offer: api.AvailableNumber, **kwargs):
+        super().__init__(**kwargs)
+        self.offer = offer
+
+    def intent(self) -> Intent:
+        offer = self.offer
+        return Intent(
+            action=self.action,
+            country=offer.country,
+            msisdn=offer.msisdn,
+            request={"country": offer.country, "msisdn": offer.msisdn},
+            after={"type": offer.type, "features": list(offer.features)},
+            monthly_cost=offer.cost,
+            setup_cost=offer.initial_price,
+        )
+
+    def refusal(self) -> str:
+        if OwnedNumber.objects.filter(msisdn=self.offer.msisdn).exists():
+            return "The account already owns this number; nothing was bought."
+        return ""
+
+    def send(self) -> api.Confirmation:
+        confirmation = self.client.buy(country=self.offer.country, msisdn=self.offer.msisdn)
+        catalogue_sold(msisdn=self.offer.msisdn)  # cached searches must not offer it again
+        return confirmation
+
+    def verify(self) -> tuple[api.OwnedNumber | None, Verdict | None]:
+        found = self.client.find_owned(msisdn=self.offer.msisdn)
+        if found is None:
+            return None, Verdict(
+                Outcome.UNKNOWN,
+                "The API confirmed the purchase, but the account does not show the number. "
+                "The next sync settles what happened.",
+            )
+        return found, None
+
+    def apply(self, entry: Operation, found: api.OwnedNumber | None) -> None:
+        cache_purchase(entry=entry, found=found, offer=self.offer)
+
+    def explain_decline(self, error: api.ApiMethodFailed) -> str:
+        offer = self.offer
+        try:
+            if self.client.find_owned(msisdn=offer.msisdn) is not None:
+                return "The account already owns this number."
+            on_sale = catalogue_offer(
+                client=self.client, country=offer.country, type=offer.type, msisdn=offer.msisdn
+            )
+            if on_sale is None:
+                return "This number is no longer available: someone else has bought it."
+        except api.ApiError:
+            pass
+        return (
+            "The provider declined the purchase (“method failed”). The account may lack "
+            "credit, or numbers in this country may need an address on file."
+        )
+
+    @classmethod
+    def judge(cls, entry: Operation, found: api.OwnedNumber | None) -> Verdict:
+        if found is None:
+            return Verdict(Outcome.FAILED, "The number is not in the account: it was not bought.")
+        return Verdict(
+            Outcome.SUCCEEDED, "The number is in the account: the purchase went through."
+        )
+
+    @classmethod
+    def apply_settlement(cls, entry: Operation, found: api.OwnedNumber | None) -> None:
+        cache_purchase(entry=entry, found=found)
 
 
 def number_purchase(
     *,
-    client: api.NumbersApiClient,
     actor: Actor,
     offer: api.AvailableNumber,
     form_token: str,
+    client: api.NumbersApiClient | None = None,
 ) -> Operation:
     """Buy the number the user confirmed, at the prices they were shown."""
-    replay = operation_for_form(form_token=form_token, actor=actor)
-    if replay is not None:
-        return replay
-    intent = Intent(
-        action=Action.PURCHASE,
-        country=offer.country,
-        msisdn=offer.msisdn,
-        request={"country": offer.country, "msisdn": offer.msisdn},
-        after={"type": offer.type, "features": list(offer.features)},
-        monthly_cost=offer.cost,
-        setup_cost=offer.initial_price,
-    )
-
-    def already_owned() -> str:
-        if OwnedNumber.objects.filter(msisdn=offer.msisdn).exists():
-            return "The account already owns this number; nothing was bought."
-        return ""
-
-    entry, claimed = claim_operation(
-        intent, actor=actor, form_token=form_token, refusal=already_owned
-    )
-    if not claimed:
-        return entry
-    return run_operation(
-        entry,
-        lambda: client.buy(country=offer.country, msisdn=offer.msisdn),
-        on_success=lambda _found: cache_purchase(offer=offer, entry=entry),
-        on_declined=lambda _: _why_purchase_failed(client, offer),
-        settle=lambda: operation_settle(client=client, entry=entry, actor=actor),
-    )
-
-
-def _why_purchase_failed(client: api.NumbersApiClient, offer: api.AvailableNumber) -> str:
-    """The API only says "method failed"; find out what the user most likely needs to know."""
-    try:
-        if client.find_owned(msisdn=offer.msisdn) is not None:
-            return "The account already owns this number."
-        if (
-            catalogue_offer(
-                client=client, country=offer.country, type=offer.type, msisdn=offer.msisdn
-            )
-            is None
-        ):
-            return "This number is no longer available: someone else has bought it."
-    except api.ApiError:
-        pass
-    return (
-        "The provider declined the purchase (“method failed”). The account may lack credit, "
-        "or numbers in this country may need an address on file."
-    )
+    return Purchase(actor=actor, offer=offer, form_token=form_token, client=client).run()

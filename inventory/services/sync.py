@@ -1,38 +1,47 @@
 """Mirroring the account into the cache: a complete, paced listing, then drift and
-settlements recorded. One sync at a time, across processes and hosts (a database lease)."""
+settlements recorded. One sync at a time, across processes and hosts: a database lease its
+holder renews after every page, so a holder that dies frees it within SYNC_LEASE_SECONDS."""
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import logging
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from inventory import api_client as api
-from inventory.audit import Actor, audit_append, audit_append_many, audit_complete
-from inventory.models import Action, Lease, Operation, Outcome, OwnedNumber, SyncRun
-from inventory.selectors import SYNC_STATUS_CACHE_KEY, sync_status_from_database
+from inventory.audit import Actor, audit_append, audit_append_many
+from inventory.models import Action, Operation, Outcome, OwnedNumber, RetiredNumber, SyncRun
+from inventory.selectors import (
+    SYNC_STATUS_CACHE_KEY,
+    sync_status_cache_seconds,
+    sync_status_from_database,
+)
 from inventory.services.cache import (
     CACHE_COLUMNS,
     cache_fields,
     cache_snapshot,
     cache_statistics_refresh,
     inventory_changed,
+    restored_fields,
 )
-from inventory.services.operations import OPERATION_ACTIONS, ServiceError, record_settlement
+from inventory.services.leases import lease_acquire, lease_holder, lease_release, lease_renew
+from inventory.services.operations import (
+    OPERATION_ACTIONS,
+    ServiceError,
+    stale_operations_interrupt,
+)
+from inventory.services.settlement import operation_settle_from_listing
 
 log = logging.getLogger(__name__)
-
-# --- sync -----------------------------------------------------------------------------------
 
 
 class SyncAlreadyRunning(ServiceError):
@@ -44,86 +53,100 @@ class SyncIncomplete(ServiceError):
 
 
 SYNC_LEASE = "sync_numbers"
-SYNC_LEASE_SECONDS = 300
+# A holder renews the lease after every page (each at most one API deadline apart), so a
+# live sync never loses it and a dead one frees it in well under a minute.
+SYNC_LEASE_SECONDS = max(45, int(2 * settings.NUMBERS_API["DEADLINE"]) + 5)
+# When the account changed while it was being listed, a number missing from the listing
+# may only have shifted across a page boundary: each is looked up before it is removed.
+MAX_ABSENCE_LOOKUPS = 20
 
 
-def lease_acquire(*, name: str, holder: str, seconds: int) -> bool:
-    """Take a named database lease unless someone else holds an unexpired one."""
-    now = timezone.now()
-    expires = now + timedelta(seconds=seconds)
-    taken = Lease.objects.filter(name=name, expires_at__lt=now).update(
-        holder=holder, expires_at=expires
-    )
-    if taken:
-        return True
-    try:
-        with transaction.atomic():
-            Lease.objects.create(name=name, holder=holder, expires_at=expires)
-    except IntegrityError:
-        return Lease.objects.filter(name=name, holder=holder).update(expires_at=expires) == 1
-    return True
-
-
-def lease_release(*, name: str, holder: str) -> None:
-    Lease.objects.filter(name=name, holder=holder).delete()
-
-
-def lease_holder(*, name: str) -> Lease | None:
-    return Lease.objects.filter(name=name, expires_at__gte=timezone.now()).first()
+def _holder_name(actor: Actor) -> str:
+    return f"{actor.username or 'portal'}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)
 class Listing:
     numbers: dict[str, api.OwnedNumber]
     calls: int
+    # The account's count changed during the listing (explained by the portal's own work).
+    shifted: bool = False
 
 
-def _list_account(client: api.NumbersApiClient, *, on_page: Callable[[int, int], None]) -> Listing:
+class AccountListing:
     """Every owned number, 100 a page, or SyncIncomplete: a partial listing proves nothing.
-    `on_page(numbers seen, list calls made)` is told after each page."""
-    numbers: dict[str, api.OwnedNumber] = {}
-    index, expected = 1, None
-    while True:
-        page = client.list_owned(index=index, size=100)  # list call number `index`
-        if expected is None:
-            expected = page.count
-        elif page.count != expected:
+    The count may change during the listing only by what the portal itself did meanwhile."""
+
+    def __init__(self, client: api.NumbersApiClient, *, since: datetime, on_page: Callable):
+        self.client = client
+        self.since = since
+        self.on_page = on_page  # told (numbers seen, list calls made, count) after each page
+
+    def read(self) -> Listing:
+        numbers: dict[str, api.OwnedNumber] = {}
+        index, expected, shifted = 1, None, False
+        while True:
+            page = self.client.list_owned(index=index, size=100)
+            if expected is None:
+                expected = page.count
+            elif page.count != expected:
+                self.check_explained(first=expected, now=page.count)
+                shifted = True
+            numbers.update((number.msisdn, number) for number in page.items)
+            self.on_page(len(numbers), index, page.count)
+            if not page.items or index * 100 >= page.count:
+                break
+            index += 1
+        if not shifted and len(numbers) != expected:
             raise SyncIncomplete(
-                f"The account changed during the sync ({expected} numbers, then {page.count})."
+                f"The API said the account has {expected} numbers but listed {len(numbers)} "
+                "distinct ones."
             )
-        numbers.update((number.msisdn, number) for number in page.items)
-        on_page(len(numbers), index)
-        if not page.items or index * 100 >= expected:
-            break
-        index += 1
-    if len(numbers) != expected:
-        raise SyncIncomplete(
-            f"The API said the account has {expected} numbers but listed {len(numbers)} "
-            "distinct ones."
+        return Listing(numbers=numbers, calls=index, shifted=shifted)
+
+    def check_explained(self, *, first: int, now: int) -> None:
+        """A count change is explained when the portal bought (or cancelled) at least that
+        many numbers since the listing began; anything else means someone else is changing
+        the account, and the listing proves nothing."""
+        work = Operation.objects.filter(
+            Q(outcome=Outcome.PENDING) | Q(created_at__gte=self.since),
+            action__in=(Action.PURCHASE, Action.CANCEL),
         )
-    return Listing(numbers=numbers, calls=index)
+        bought = work.filter(action=Action.PURCHASE).values("msisdn").distinct().count()
+        cancelled = work.filter(action=Action.CANCEL).values("msisdn").distinct().count()
+        if not -cancelled <= now - first <= bought:
+            raise SyncIncomplete(
+                f"The account changed during the sync ({first} numbers, then {now}) in a way "
+                "the portal's own work does not explain."
+            )
 
 
 def owned_numbers_sync(
-    *, client: api.NumbersApiClient, actor: Actor, run: SyncRun | None = None
+    *,
+    actor: Actor,
+    run: SyncRun | None = None,
+    client: api.NumbersApiClient | None = None,
 ) -> SyncRun:
     """Mirror the account into the cache. One sync at a time across processes and hosts;
-    a failed or partial listing changes no row. Raises SyncAlreadyRunning."""
-    holder = f"{actor.username or 'portal'}:{uuid.uuid4().hex[:8]}"
-    if run is None:
-        run = sync_claim(actor=actor, holder=holder)
-    else:
-        holder = run.holder
+    a failed or partial listing changes no row. Raises SyncAlreadyRunning. `run` is a
+    queued run (from "Sync now") to carry out."""
+    client = client if client is not None else api.default_client()
+    holder = _holder_name(actor)
+    run = sync_claim(actor=actor, holder=holder, queued=run)
     try:
-        _expire_stale_pending()
+        stale_operations_interrupt()
         started = timezone.now()
-        listing = _list_account(
-            client, on_page=lambda seen, calls: _sync_progress(run, holder, seen, calls)
-        )
+        listing = AccountListing(
+            client, since=started, on_page=functools.partial(_sync_progress, run)
+        ).read()
+        _complete_shifted_listing(client, listing, since=started)
         with transaction.atomic():
             settled = _settle_from_listing(listing.numbers, actor=actor, listed_from=started)
             changes = _reconcile(
-                listing.numbers, actor=actor, baseline=_is_first_sync(), listed_from=started
+                listing.numbers,
+                actor=actor,
+                baseline=_is_first_sync(),
+                listed_from=started,
             )
             _sync_finish(run, listing=listing, settled=settled, changes=changes, actor=actor)
     except (api.ApiError, ServiceError) as error:
@@ -139,6 +162,27 @@ def owned_numbers_sync(
     return run
 
 
+def _complete_shifted_listing(
+    client: api.NumbersApiClient, listing: Listing, *, since: datetime
+) -> None:
+    """After a listing during which the account changed, a cached number the listing lacks
+    may only have shifted across a page boundary: look each up by its exact number (a
+    handful at most) before the reconcile may call it gone."""
+    if not listing.shifted:
+        return
+    cached = set(OwnedNumber.objects.values_list("msisdn", flat=True))
+    missing = cached - listing.numbers.keys() - _worked_on_since(since)
+    if len(missing) > MAX_ABSENCE_LOOKUPS:
+        raise SyncIncomplete(
+            "The account changed while it was being listed and too many numbers could not "
+            "be seen; nothing was changed. The next sync tries again."
+        )
+    for msisdn in sorted(missing):
+        found = client.find_owned(msisdn=msisdn)
+        if found is not None:
+            listing.numbers[msisdn] = found
+
+
 def _refresh_statistics() -> None:
     """Outside the sync's story: a failure here must not turn a committed sync into a failed
     one, only be logged."""
@@ -148,38 +192,61 @@ def _refresh_statistics() -> None:
         log.warning("Could not refresh the database's statistics after a sync", exc_info=True)
 
 
-def _expire_stale_pending() -> None:
-    """An operation still pending long after any API call could have ended was cut short
-    (a worker killed, a database write lost): it becomes unknown, which the listing settles."""
-    cutoff = timezone.now() - settings.PENDING_STALE_AFTER
-    stale = Operation.objects.filter(
-        outcome=Outcome.PENDING, created_at__lt=cutoff, action__in=OPERATION_ACTIONS
-    )
-    for entry in stale:
-        with contextlib.suppress(RuntimeError):  # it ended meanwhile after all
-            audit_complete(
-                entry,
-                outcome=Outcome.UNKNOWN,
-                reason="Still pending long after the API call: the portal stopped before "
-                "recording how it ended. The sync settles it from the account.",
+def sync_claim(*, actor: Actor, holder: str, queued: SyncRun | None = None) -> SyncRun:
+    """Take the sync lease and start a run (the queued one, if given), or raise
+    SyncAlreadyRunning naming the live holder. Runs whose holder stopped are marked
+    abandoned first."""
+    taken = lease_acquire(name=SYNC_LEASE, holder=holder, seconds=SYNC_LEASE_SECONDS)
+    if taken is None:
+        raise SyncAlreadyRunning(_running_message())
+    try:
+        _abandon_dead_runs()
+        now = timezone.now()
+        if queued is not None and queued.status == SyncRun.Status.QUEUED:
+            run = queued
+            run.status, run.holder, run.started_at = SyncRun.Status.RUNNING, holder, now
+            run.save(update_fields=["status", "holder", "started_at"])
+        else:
+            run = SyncRun.objects.create(
+                started_by=actor.username, holder=holder, status=SyncRun.Status.RUNNING
             )
-
-
-def sync_claim(*, actor: Actor, holder: str) -> SyncRun:
-    """Take the sync lease and open a run, or raise SyncAlreadyRunning."""
-    if not lease_acquire(name=SYNC_LEASE, holder=holder, seconds=SYNC_LEASE_SECONDS):
-        current = lease_holder(name=SYNC_LEASE)
-        who = f" (started by {current.holder.split(':')[0]})" if current else ""
-        raise SyncAlreadyRunning(f"A sync is already running{who}; it will finish on its own.")
-    run = SyncRun.objects.create(started_by=actor.username, holder=holder)
+    except BaseException:
+        lease_release(name=SYNC_LEASE, holder=holder)
+        raise
     _publish_sync_status()
     return run
 
 
-def _sync_progress(run: SyncRun, holder: str, seen: int, calls: int) -> None:
-    run.numbers_seen, run.list_calls = seen, calls
-    SyncRun.objects.filter(pk=run.pk).update(numbers_seen=seen, list_calls=calls)
-    lease_acquire(name=SYNC_LEASE, holder=holder, seconds=SYNC_LEASE_SECONDS)  # still alive
+def _running_message() -> str:
+    current = lease_holder(name=SYNC_LEASE)
+    run = SyncRun.objects.filter(status=SyncRun.Status.RUNNING).order_by("-started_at").first()
+    who = ""
+    if run is not None and run.started_by:
+        who = f" (started by {run.started_by} at {timezone.localtime(run.started_at):%H:%M:%S})"
+    elif current is not None:
+        who = f" (started by {current.holder.split(':')[0]})"
+    return f"A sync is already running{who}; it will finish on its own."
+
+
+def _abandon_dead_runs() -> None:
+    """Runs still marked running while nobody holds the lease: their process stopped (killed,
+    restarted) before it finished. Called by the new holder, so none of them is alive."""
+    SyncRun.objects.filter(status=SyncRun.Status.RUNNING).update(
+        status=SyncRun.Status.ABANDONED,
+        finished_at=timezone.now(),
+        message="The process running this sync stopped before it finished; it changed nothing.",
+    )
+
+
+def _sync_progress(run: SyncRun, seen: int, calls: int, total: int) -> None:
+    """After each page: record progress, and renew the lease (the heartbeat). A holder whose
+    lease was taken over after it expired stops at once."""
+    run.numbers_seen, run.list_calls, run.numbers_total = seen, calls, total
+    SyncRun.objects.filter(pk=run.pk).update(
+        numbers_seen=seen, list_calls=calls, numbers_total=total
+    )
+    if not lease_renew(name=SYNC_LEASE, holder=run.holder, seconds=SYNC_LEASE_SECONDS):
+        raise SyncIncomplete("The sync lost its lease to another process and stopped.")
 
 
 def _is_first_sync() -> bool:
@@ -190,7 +257,7 @@ def _settle_from_listing(
     numbers: dict[str, api.OwnedNumber], *, actor: Actor, listed_from: datetime
 ) -> int:
     """A complete listing settles the unknown operations that ended before it began, without
-    another call (see record_settlement for when "not there" is trusted)."""
+    another call (see ApiOperation.settle_from for when "not there" is trusted)."""
     unknown = Operation.objects.filter(
         outcome=Outcome.UNKNOWN, settlement__isnull=True, completed_at__lt=listed_from
     )
@@ -198,7 +265,7 @@ def _settle_from_listing(
     for entry in unknown.order_by("seq"):
         lookup = {"lookup": "sync", "operation": entry.seq}
         try:
-            done = record_settlement(
+            done = operation_settle_from_listing(
                 entry, numbers.get(entry.msisdn), actor=actor, lookup=lookup, seen_at=listed_from
             )
         except IntegrityError:  # settled meanwhile by the operation's own lookup
@@ -242,9 +309,15 @@ def _reconcile(
     before.update({row.msisdn: cache_snapshot(row) for row in disappeared})
     now = timezone.now()
     OwnedNumber.objects.bulk_create(
-        [OwnedNumber(msisdn=n.msisdn, first_seen_at=now, **cache_fields(n)) for n in appeared],
+        [
+            OwnedNumber(
+                msisdn=n.msisdn, first_seen_at=now, **cache_fields(n), **restored_fields(n.msisdn)
+            )
+            for n in appeared
+        ],
         batch_size=1000,
     )
+    RetiredNumber.objects.filter(msisdn__in=[n.msisdn for n in appeared]).delete()
     OwnedNumber.objects.filter(pk__in=[row.pk for row in disappeared]).delete()
     for row, fresh in changed:
         for name, value in fresh.items():
@@ -261,37 +334,45 @@ def _reconcile(
 
 def _record_drift(appeared, disappeared, changed, before, *, actor: Actor) -> None:
     events = [
-        {"action": Action.DRIFT_APPEARED, "number": n.country, "msisdn": n.msisdn,
-         "after": dict(n.raw)}
+        _drift_event(Action.DRIFT_APPEARED, n.country, n.msisdn, after=dict(n.raw))
         for n in appeared
-    ]  # fmt: skip
-    events += [
-        {"action": Action.DRIFT_DISAPPEARED, "number": row.country, "msisdn": row.msisdn,
-         "before": cache_snapshot(row), "monthly_cost": row.monthly_cost}
-        for row in disappeared
-    ]  # fmt: skip
+    ]
+    for row in disappeared:
+        snapshot = cache_snapshot(row)
+        events.append(
+            _drift_event(
+                Action.DRIFT_DISAPPEARED,
+                row.country,
+                row.msisdn,
+                before=snapshot,
+                monthly_cost=row.monthly_cost,
+            )
+        )
     for row, fresh in changed:
         old = before[row.msisdn]
         names = [n for n, value in fresh.items() if n != "api_fields" and old[n] != value]
-        if not names:  # only the raw API record changed shape: nothing to report
-            continue
-        events.append(
-            {"action": Action.DRIFT_CHANGED, "number": row.country, "msisdn": row.msisdn,
-             "before": {n: old[n] for n in names}, "after": {n: fresh[n] for n in names}}
-        )  # fmt: skip
-    audit_append_many(
-        [
-            {
-                "action": event.pop("action"),
-                "country": event.pop("number"),
-                "outcome": Outcome.SUCCEEDED,
-                "reason": "Seen by the sync: this happened outside the portal.",
-                **event,
-            }
-            for event in events
-        ],
-        actor=actor,
-    )
+        if names:  # else only the raw API record changed shape: nothing to report
+            events.append(
+                _drift_event(
+                    Action.DRIFT_CHANGED,
+                    row.country,
+                    row.msisdn,
+                    before={n: old[n] for n in names},
+                    after={n: fresh[n] for n in names},
+                )
+            )
+    audit_append_many(events, actor=actor)
+
+
+def _drift_event(action: Action, country: str, msisdn: str, **facts) -> dict:
+    return {
+        "action": action,
+        "country": country,
+        "msisdn": msisdn,
+        "outcome": Outcome.SUCCEEDED,
+        "reason": "Seen by the sync: this happened outside the portal.",
+        **facts,
+    }
 
 
 def _sync_finish(run: SyncRun, *, listing: Listing, settled: int, changes: Drift, actor) -> None:
@@ -335,21 +416,57 @@ def _sync_fail(run: SyncRun, *, reason: str, actor: Actor) -> None:
     audit_append(action=Action.SYNC, actor=actor, outcome=Outcome.FAILED, reason=message)
 
 
+def sync_skip(run: SyncRun, *, reason: str) -> None:
+    """A queued run that did not happen (another sync was at it, whose result serves)."""
+    SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.QUEUED).update(
+        status=SyncRun.Status.FAILED,
+        finished_at=timezone.now(),
+        message=f"This sync did not run: {reason}",
+    )
+    _publish_sync_status()
+
+
 def _publish_sync_status() -> None:
-    cache.set(SYNC_STATUS_CACHE_KEY, sync_status_from_database(), timeout=300)
+    """Pages read the sync's state from the cache; a cache that fails costs them a query,
+    and must never fail a sync."""
+    try:
+        status = sync_status_from_database()
+        cache.set(SYNC_STATUS_CACHE_KEY, status, timeout=sync_status_cache_seconds(status))
+    except Exception:
+        log.warning("Could not publish the sync status to the cache", exc_info=True)
 
 
-def sync_start_in_background(*, actor: Actor) -> SyncRun:
-    """For the "Sync now" button: claim the sync here (so the user hears at once if one is
-    running), then run it in a thread so the page does not wait for minutes."""
-    holder = f"{actor.username or 'portal'}:{uuid.uuid4().hex[:8]}"
-    run = sync_claim(actor=actor, holder=holder)
+def sync_request(*, actor: Actor) -> SyncRun:
+    """For "Sync now": queue a sync for the task worker, unless one is queued or running
+    (SyncAlreadyRunning says which). The page follows the run's state."""
+    from inventory import tasks  # tasks call services; services only enqueue them
 
-    def work():
-        try:
-            owned_numbers_sync(client=api.default_client(), actor=actor, run=run)
-        finally:
-            connection.close()  # this thread's own connection
-
-    threading.Thread(target=work, name=f"sync-{run.pk}", daemon=True).start()
+    if lease_holder(name=SYNC_LEASE) is not None:
+        raise SyncAlreadyRunning(_running_message())
+    with transaction.atomic():
+        waiting = SyncRun.objects.filter(status=SyncRun.Status.QUEUED).first()
+        if waiting is not None:
+            when = timezone.localtime(waiting.requested_at)
+            raise SyncAlreadyRunning(
+                f"A sync is already waiting for the task worker (asked for by "
+                f"{waiting.started_by or 'the portal'} at {when:%H:%M:%S})."
+            )
+        run = SyncRun.objects.create(started_by=actor.username, status=SyncRun.Status.QUEUED)
+        result = tasks.sync_numbers_task.enqueue(
+            run_id=run.pk, user_id=getattr(actor.user, "pk", None)
+        )
+        run.task_id = str(result.id)
+        run.save(update_fields=["task_id"])
+    _publish_sync_status()
     return run
+
+
+def sync_first_request(*, actor: Actor) -> SyncRun | None:
+    """A portal whose cache was never synced syncs as soon as a worker is up, so the first
+    person to log in sees the account's numbers without pressing anything."""
+    if SyncRun.objects.filter(status__in=(SyncRun.Status.SUCCEEDED, *SyncRun.OPEN)).exists():
+        return None
+    try:
+        return sync_request(actor=actor)
+    except SyncAlreadyRunning:
+        return None

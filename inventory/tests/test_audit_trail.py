@@ -11,7 +11,7 @@ from inventory import api_client as api
 from inventory.audit import Actor, verify_chain
 from inventory.middleware import RequestIdFilter
 from inventory.models import Action, Operation, Outcome, OwnedNumber
-from inventory.services import owned_numbers_sync
+from inventory.services.sync import owned_numbers_sync
 from inventory.tests.base import PASSWORD, BaseTestCase
 
 IP = "203.0.113.7"

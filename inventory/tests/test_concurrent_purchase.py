@@ -8,7 +8,8 @@ from django.db import connection
 from inventory import api_client as api
 from inventory.audit import Actor, verify_chain
 from inventory.models import Operation, Outcome, OwnedNumber
-from inventory.services import OperationRefused, number_purchase
+from inventory.services.operations import OperationRefused
+from inventory.services.purchase import number_purchase
 from inventory.tests.base import make_user
 from inventory.tests.transactional import TrailTransactionTestCase
 

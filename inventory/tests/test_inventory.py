@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from inventory import api_client as api
 from inventory.models import OwnedNumber
-from inventory.services import number_annotate, number_purchase
+from inventory.services.numbers import number_annotate
+from inventory.services.purchase import number_purchase
 from inventory.tests.base import BaseTestCase
 from inventory.tests.factories import owned_number, owned_numbers
 

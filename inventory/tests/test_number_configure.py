@@ -8,7 +8,7 @@ from inventory import api_client as api
 from inventory.audit import Actor
 from inventory.forms import ConfigureForm
 from inventory.models import Operation, Outcome, OwnedNumber
-from inventory.services import number_configure
+from inventory.services.configure import number_configure
 from inventory.tests.base import BaseTestCase
 
 UPDATE = "POST /number/update"
@@ -82,7 +82,7 @@ class NumberConfigureTestCase(BaseTestCase):
         return number_configure(
             client=api.default_client(),
             actor=Actor(user=self.operator, username="olivia"),
-            number=self.number,
+            msisdn=self.number.msisdn,
             changes=changes,
             form_token=token,
         )

@@ -3,7 +3,8 @@
 from inventory import api_client as api
 from inventory.audit import audit_append, verify_chain
 from inventory.models import Action, Operation, Outcome, OwnedNumber
-from inventory.services import OperationRefused, number_purchase, unsettled_unknown
+from inventory.services.operations import OperationRefused, unsettled_unknown
+from inventory.services.purchase import number_purchase
 from inventory.tests.base import BaseTestCase
 
 BUY = "POST /number/buy"

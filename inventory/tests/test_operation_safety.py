@@ -10,8 +10,9 @@ from django.utils import timezone
 from inventory import api_client as api
 from inventory.audit import Actor, audit_append, audit_complete
 from inventory.models import Action, Operation, Outcome, OwnedNumber
-from inventory.services import number_configure, number_purchase, owned_numbers_sync
-from inventory.services.sync import _reconcile
+from inventory.services.configure import number_configure
+from inventory.services.purchase import number_purchase
+from inventory.services.sync import _reconcile, owned_numbers_sync
 from inventory.tests.base import BaseTestCase
 from inventory.tests.factories import owned_number
 
@@ -146,7 +147,7 @@ class WriteOnlySettingsTestCase(BaseTestCase):
 
     def test_a_status_webhook_change_succeeds_and_survives_a_sync(self):
         entry = number_configure(
-            client=api.default_client(), actor=self.actor(self.operator), number=self.number,
+            client=api.default_client(), actor=self.actor(self.operator), msisdn=self.number.msisdn,
             changes={"voiceStatusCallback": "https://hooks.example.com/status",
                      "moHttpUrl": "https://hooks.example.com/sms"},
             form_token="status",

@@ -7,12 +7,8 @@ from django.core.management import CommandError, call_command
 from inventory import api_client as api
 from inventory.audit import Actor, audit_append, verify_chain
 from inventory.models import Action, Operation, Outcome, OwnedNumber, SyncRun
-from inventory.services import (
-    SYNC_LEASE,
-    SyncAlreadyRunning,
-    lease_acquire,
-    owned_numbers_sync,
-)
+from inventory.services.leases import lease_acquire
+from inventory.services.sync import SYNC_LEASE, SyncAlreadyRunning, owned_numbers_sync
 from inventory.tests.base import BaseTestCase
 from inventory.tests.factories import owned_number
 

@@ -17,7 +17,8 @@ from inventory.management.commands.sync_numbers import (
     retry_delay,
 )
 from inventory.models import Lease, OwnedNumber, SyncRun
-from inventory.services import SYNC_LEASE, lease_acquire
+from inventory.services.leases import lease_acquire
+from inventory.services.sync import SYNC_LEASE
 from inventory.tests.transactional import TrailTransactionTestCase
 
 LIST = "GET /account/numbers"

@@ -87,7 +87,7 @@ class SyncWorkerTestCase(TrailTransactionTestCase):
         skipped = [
             out
             for out in outputs
-            if "Skipped: A sync is already running (started by sync_numbers)" in out
+            if "Skipped: A sync is already running (started by sync_numbers at " in out
         ]
         assert (len(synced), len(skipped)) == (1, 1), "\n---\n".join(outputs)
         assert synced != skipped

@@ -12,9 +12,11 @@ from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django_tasks_db.models import DBTaskResult
 
 from inventory.audit import audit_append
 from inventory.models import Action, Operation, Outcome
+from inventory.tasks import settle_unknown_task
 from inventory.tests.base import BaseTestCase
 from inventory.tests.factories import owned_number
 
@@ -33,6 +35,9 @@ SUPERUSER_ONLY = (*MODEL_NOT_STAFF, 403, 200)
 # The admin redirects /<object_id>/ to /<object_id>/change/ before checking anything.
 ADMIN_REDIRECT = (*MODEL_NOT_STAFF, 302, 302)
 
+# Pages nobody may use, whatever their role (the model's rows are written by its owner only).
+NOBODY = (*MODEL_NOT_STAFF, 403, 403)
+
 # route: (anonymous, viewer, operator, auditor, superuser)
 EXPECTED = {
     # --- the portal ---
@@ -46,6 +51,7 @@ EXPECTED = {
     "inventory/": (LOGIN, 200, 200, 403, 200),
     "inventory/numbers.csv": (LOGIN, 200, 200, 403, 200),
     "inventory/sync/": (LOGIN, 403, 405, 403, 405),
+    "inventory/sync/state.json": (LOGIN, 200, 200, 403, 200),
     "^numbers/(?P<msisdn>[1-9][0-9]{6,14})/$": (LOGIN, 200, 200, 403, 200),
     "^numbers/(?P<msisdn>[1-9][0-9]{6,14})/notes/$": (LOGIN, 403, 405, 403, 405),
     "^numbers/(?P<msisdn>[1-9][0-9]{6,14})/configure/$": (LOGIN, 403, 200, 403, 200),
@@ -61,7 +67,7 @@ EXPECTED = {
     "admin/autocomplete/": (*NOT_STAFF, 403, 403),  # only for fields this admin has none of
     "admin/jsi18n/": (*NOT_STAFF, 200, 200),
     "admin/r/<path:content_type_id>/<path:object_id>/": (*NOT_STAFF, 404, 404),
-    "admin/(?P<app_label>auth|axes|inventory)/$": (*NOT_STAFF, 200, 200),  # inventory
+    "admin/(?P<app_label>auth|axes|django_tasks_database|inventory)/$": (*NOT_STAFF, 200, 200),
     "admin/(?P<url>.*)$": (*NOT_STAFF, 404, 404),
     "admin/auth/group/": SUPERUSER_ONLY,
     "admin/auth/group/add/": SUPERUSER_ONLY,
@@ -94,6 +100,17 @@ EXPECTED = {
     "admin/axes/accessfailurelog/<path:object_id>/delete/": SUPERUSER_ONLY,
     "admin/axes/accessfailurelog/<path:object_id>/change/": SUPERUSER_ONLY,
     "admin/axes/accessfailurelog/<path:object_id>/": ADMIN_REDIRECT,
+    # The task queue: superusers look at it (a task's row is the worker's to change).
+    "admin/django_tasks_database/dbtaskresult/": SUPERUSER_ONLY,
+    "admin/django_tasks_database/dbtaskresult/add/": NOBODY,
+    "admin/django_tasks_database/dbtaskresult/<path:object_id>/history/": SUPERUSER_ONLY,
+    "admin/django_tasks_database/dbtaskresult/<path:object_id>/delete/": (
+        *MODEL_NOT_STAFF,
+        403,
+        403,
+    ),
+    "admin/django_tasks_database/dbtaskresult/<path:object_id>/change/": SUPERUSER_ONLY,
+    "admin/django_tasks_database/dbtaskresult/<path:object_id>/": ADMIN_REDIRECT,
     # The audit trail: read by auditors and superusers, changed by nobody.
     "admin/inventory/operation/": (*MODEL_NOT_STAFF, 200, 200),
     "admin/inventory/operation/export.csv": (*MODEL_NOT_STAFF, 200, 200),
@@ -144,6 +161,9 @@ class UrlPermissionsTestCase(BaseTestCase):
                 **attempt, http_accept="", path_info="/login/", locked_out=False
             ),
             "inventory/operation": self.entry,
+            "django_tasks_database/dbtaskresult": DBTaskResult.objects.get(
+                id=settle_unknown_task.enqueue().id
+            ),
         }
         self.users = {
             "viewer": self.viewer,

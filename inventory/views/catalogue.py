@@ -3,27 +3,25 @@
 import secrets
 
 from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from inventory import api_client as api
-from inventory import phone, services
+from inventory import phone
 from inventory.audit import Actor
 from inventory.decorators import permission_required
-from inventory.errors import api_error_message
-from inventory.forms import (
-    CatalogueSearchForm,
-    OfferLookupForm,
-    PurchaseConfirmForm,
-)
+from inventory.forms import CatalogueSearchForm, OfferLookupForm, PurchaseConfirmForm
 from inventory.paging import Pagination
-from inventory.views.operations import run_operation_view
+from inventory.services.catalogue import CatalogueQuery, catalogue_search, offer_price_check
+from inventory.services.operations import OperationRefused, ServiceError
+from inventory.services.purchase import number_purchase
+from inventory.views.operations import refused
 
 
-def _catalogue_query(data: dict) -> services.CatalogueQuery:
+def _catalogue_query(data: dict) -> CatalogueQuery:
     pattern = data.get("digit_pattern")
-    return services.CatalogueQuery(
+    return CatalogueQuery(
         country=data["country"],
         type=data["type"],
         features=tuple(data["features"]),
@@ -36,64 +34,53 @@ def _catalogue_query(data: dict) -> services.CatalogueQuery:
 
 @permission_required("inventory.browse_catalogue")
 @require_GET
-def catalogue(request):
+def catalogue(request: HttpRequest) -> HttpResponse:
     form = CatalogueSearchForm(request.GET or None)
-    context = {"form": form}
+    context: dict = {"form": form}
     if form.is_valid():
         query = _catalogue_query(form.cleaned_data)
         context.update(query=query, digit_pattern=form.cleaned_data.get("digit_pattern"))
         try:
-            results = services.catalogue_search(client=api.default_client(), query=query)
-        except api.ApiError as error:
-            context["error"] = api_error_message(error, doing="search")
+            results = catalogue_search(query=query)
+        except ServiceError as problem:
+            context["error"] = str(problem)
         else:
             context["results"] = results
             context["pagination"] = Pagination(results.page.count, query.page, query.size)
     return render(request, "inventory/catalogue.html", context)
 
 
-# --- buying ---------------------------------------------------------------------------------
-
-
 @permission_required("inventory.buy_number")
 @require_GET
-def purchase_confirm(request):
+def purchase_confirm(request: HttpRequest) -> HttpResponse:
     lookup = OfferLookupForm(request.GET)
     if not lookup.is_valid():
         messages.error(request, " ".join(e for errors in lookup.errors.values() for e in errors))
         return redirect("catalogue")
     country, msisdn = lookup.cleaned_data["country"], lookup.cleaned_data["msisdn"]
+    back = f"{reverse('catalogue')}?country={country}"
     try:
-        offer = services.catalogue_offer(client=api.default_client(), **lookup.cleaned_data)
-    except api.ApiError as error:
-        messages.error(request, api_error_message(error, doing="price check"))
-        return redirect(f"{reverse('catalogue')}?country={country}")
+        offer = offer_price_check(**lookup.cleaned_data)
+    except ServiceError as problem:
+        messages.error(request, str(problem))
+        return redirect(back)
     if offer is None:
         messages.error(request, f"{phone.international(msisdn)} is no longer on sale.")
-        return redirect(f"{reverse('catalogue')}?country={country}")
+        return redirect(back)
     form = PurchaseConfirmForm.for_offer(offer, token=secrets.token_urlsafe(24))
     return render(request, "inventory/purchase_confirm.html", {"offer": offer, "form": form})
 
 
 @permission_required("inventory.buy_number")
 @require_POST
-def purchase(request):
+def purchase(request: HttpRequest) -> HttpResponse:
     form = PurchaseConfirmForm(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors.get("offer", ["Start again."])))
         return redirect("catalogue")
     offer, token = form.offer_and_token()
-    return run_operation_view(
-        lambda: services.number_purchase(
-            client=api.default_client(),
-            actor=Actor.from_request(request),
-            offer=offer,
-            form_token=token,
-        ),
-        request,
-        token=token,
-        fallback=reverse("catalogue"),
-    )
-
-
-# --- operations -----------------------------------------------------------------------------
+    try:
+        entry = number_purchase(actor=Actor.from_request(request), offer=offer, form_token=token)
+    except OperationRefused as refusal:
+        return refused(request, refusal, fallback=reverse("catalogue"))
+    return redirect("operation", pk=entry.pk)

@@ -6,8 +6,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from inventory import health, selectors, services
+from inventory import health, selectors
 from inventory.audit import Actor
+from inventory.services import events
 
 
 @require_GET
@@ -27,16 +28,13 @@ def healthz(request):
     return JsonResponse(report.as_dict(), status=report.http_status)
 
 
-# --- catalogue ------------------------------------------------------------------------------
-
-
 def forbidden(request, exception=None):
     """handler403: a refusal raised anywhere (the admin's included) is audited like the
     decorator's own. Views using `permission_required` answer 403 themselves, so no refusal
     is recorded twice."""
     user = getattr(request, "user", None)  # absent if refused before authentication ran
     if user is not None and user.is_authenticated:
-        services.access_denied_record(
+        events.access_denied_record(
             actor=Actor.from_request(request), method=request.method, path=request.path
         )
     return render(request, "403.html", status=403)

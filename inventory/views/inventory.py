@@ -1,17 +1,16 @@
 """The account's numbers, from the local cache: the list, its CSV export, and syncing."""
 
 from django.contrib import messages
-from django.http import StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from inventory import selectors, services
+from inventory import selectors
 from inventory.audit import Actor
 from inventory.csv_export import csv_rows
 from inventory.decorators import permission_required
-from inventory.forms import (
-    InventoryFilterForm,
-)
+from inventory.forms import InventoryFilterForm
+from inventory.services import sync
 
 
 def _inventory_filters(request) -> tuple[InventoryFilterForm, selectors.InventoryFilter]:
@@ -24,7 +23,7 @@ def _inventory_filters(request) -> tuple[InventoryFilterForm, selectors.Inventor
 
 @permission_required("inventory.browse_inventory")
 @require_GET
-def inventory(request):
+def inventory(request: HttpRequest) -> HttpResponse:
     form, filters = _inventory_filters(request)
     context = {
         "form": form,
@@ -36,7 +35,7 @@ def inventory(request):
 
 @permission_required("inventory.browse_inventory")
 @require_GET
-def inventory_csv(request):
+def inventory_csv(request: HttpRequest) -> StreamingHttpResponse:
     _form, filters = _inventory_filters(request)
     rows = csv_rows(selectors.owned_number_rows(filters=filters))
     response = StreamingHttpResponse(rows, content_type="text/csv; charset=utf-8")
@@ -46,14 +45,18 @@ def inventory_csv(request):
 
 @permission_required("inventory.sync_numbers")
 @require_POST
-def sync_now(request):
+def sync_now(request: HttpRequest) -> HttpResponse:
     try:
-        services.sync_start_in_background(actor=Actor.from_request(request))
-    except services.SyncAlreadyRunning as busy:
+        sync.sync_request(actor=Actor.from_request(request))
+    except sync.SyncAlreadyRunning as busy:
         messages.warning(request, str(busy))
     else:
-        messages.success(request, "Sync started. This page shows when it has finished.")
+        messages.success(request, "Sync queued. This page follows it until it has finished.")
     return redirect("inventory")
 
 
-# --- one number -----------------------------------------------------------------------------
+@permission_required("inventory.browse_inventory")
+@require_GET
+def sync_state(request: HttpRequest) -> JsonResponse:
+    """The latest sync's state, for the page that follows it (polled by static/js)."""
+    return JsonResponse(selectors.sync_progress())

@@ -3,23 +3,20 @@
 import secrets
 
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from inventory import api_client as api
-from inventory import selectors, services
+from inventory import selectors
 from inventory.audit import Actor
 from inventory.decorators import permission_required
-from inventory.forms import (
-    AnnotateForm,
-    CancelForm,
-    ConfigureForm,
-    SignedChangeForm,
-)
+from inventory.forms import AnnotateForm, CancelForm, ConfigureForm, SignedChangeForm
 from inventory.models import OwnedNumber
-from inventory.views.operations import run_operation_view
+from inventory.services import cancel, configure, numbers
+from inventory.services.cache import configuration_of, local_fields_of
+from inventory.services.operations import OperationRefused
+from inventory.views.operations import refused
 
 
 def _owned_or_404(msisdn: str) -> OwnedNumber:
@@ -31,23 +28,23 @@ def _owned_or_404(msisdn: str) -> OwnedNumber:
 
 @permission_required("inventory.browse_inventory")
 @require_GET
-def number_detail(request, msisdn: str):
+def number_detail(request: HttpRequest, msisdn: str) -> HttpResponse:
     number = selectors.owned_number_get(msisdn=msisdn)
     history = selectors.number_history(msisdn=msisdn)
     if number is None and not history.exists():
         raise Http404("This number is not in the inventory and has no history.")
-    notes_form = AnnotateForm(initial=services.local_fields_of(number)) if number else None
+    notes_form = AnnotateForm(initial=local_fields_of(number)) if number else None
     context = {"number": number, "msisdn": msisdn, "history": history[:100], "notes": notes_form}
     return render(request, "inventory/number.html", context)
 
 
 @permission_required("inventory.annotate_number")
 @require_POST
-def number_annotate(request, msisdn: str):
+def number_annotate(request: HttpRequest, msisdn: str) -> HttpResponse:
     number = _owned_or_404(msisdn)
     form = AnnotateForm(request.POST)
     if form.is_valid():
-        services.number_annotate(
+        numbers.number_annotate(
             actor=Actor.from_request(request), number=number, values=form.cleaned_data
         )
         messages.success(request, "Label, team and notes saved.")
@@ -58,18 +55,23 @@ def number_annotate(request, msisdn: str):
 
 @permission_required("inventory.configure_number")
 @require_http_methods(["GET", "POST"])
-def number_configure(request, msisdn: str):
+def number_configure(request: HttpRequest, msisdn: str) -> HttpResponse:
     number = _owned_or_404(msisdn)
-    current = services.configuration_of(number)
+    current = configuration_of(number)
     form = ConfigureForm(request.POST or None, initial=current)
     if request.method == "POST" and form.is_valid():
         changes = form.changes(current)
         if not changes:
             messages.info(request, "Nothing to change: that is the current configuration.")
             return redirect("number", msisdn=msisdn)
-        change = {"msisdn": msisdn, "before": current, "changes": changes,
-                  "token": secrets.token_urlsafe(24)}  # fmt: skip
-        review = SignedChangeForm.for_change(change)
+        review = SignedChangeForm.for_change(
+            {
+                "msisdn": msisdn,
+                "before": current,
+                "changes": changes,
+                "token": secrets.token_urlsafe(24),
+            }
+        )
         context = {"number": number, "changes": changes, "current": current, "form": review}
         return render(request, "inventory/configure_review.html", context)
     return render(request, "inventory/configure.html", {"number": number, "form": form})
@@ -77,48 +79,43 @@ def number_configure(request, msisdn: str):
 
 @permission_required("inventory.configure_number")
 @require_POST
-def number_configure_confirm(request, msisdn: str):
-    number = _owned_or_404(msisdn)
+def number_configure_confirm(request: HttpRequest, msisdn: str) -> HttpResponse:
     form = SignedChangeForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(form.errors["change"]))
+    if not form.is_valid() or form.cleaned_data["change"]["msisdn"] != msisdn:
+        messages.error(request, " ".join(form.errors.get("change", ["Review the change again."])))
         return redirect("number-configure", msisdn=msisdn)
     change = form.cleaned_data["change"]
-    actor = Actor.from_request(request)
-    replay = services.operation_started_by(form_token=change["token"], actor=actor)
-    if replay is None and (
-        change["msisdn"] != msisdn or change["before"] != services.configuration_of(number)
-    ):
-        messages.error(request, "The number changed since you reviewed it; review again.")
-        return redirect("number-configure", msisdn=msisdn)
-    return run_operation_view(
-        lambda: services.number_configure(
-            client=api.default_client(), actor=actor, number=number,
-            changes=change["changes"], form_token=change["token"],
-        ),
-        request, token=change["token"], fallback=reverse("number", args=[msisdn]),
-    )  # fmt: skip
+    try:
+        entry = configure.number_configure(
+            actor=Actor.from_request(request),
+            msisdn=msisdn,
+            changes=change["changes"],
+            reviewed=change["before"],
+            form_token=change["token"],
+        )
+    except OperationRefused as refusal:
+        return refused(request, refusal, fallback=reverse("number-configure", args=[msisdn]))
+    return redirect("operation", pk=entry.pk)
 
 
 @permission_required("inventory.cancel_number")
 @require_http_methods(["GET", "POST"])
-def number_cancel(request, msisdn: str):
-    token = request.POST.get("token", "")
-    replay = token and services.operation_started_by(
-        form_token=token, actor=Actor.from_request(request)
-    )
-    if replay:  # a resubmitted form: the number may be gone, its cancellation is not
-        return redirect("operation", pk=replay.pk)
-    number = _owned_or_404(msisdn)
+def number_cancel(request: HttpRequest, msisdn: str) -> HttpResponse:
     form = CancelForm(
         request.POST or None, msisdn=msisdn, initial={"token": secrets.token_urlsafe(24)}
     )
     if request.method == "POST" and form.is_valid():
-        return run_operation_view(
-            lambda: services.number_cancel(
-                client=api.default_client(), actor=Actor.from_request(request), number=number,
-                typed_msisdn=form.cleaned_data["typed"], form_token=form.cleaned_data["token"],
-            ),
-            request, token=form.cleaned_data["token"], fallback=reverse("number", args=[msisdn]),
-        )  # fmt: skip
+        # The number itself is not needed: a resubmitted form shows the first outcome even
+        # after the number has gone.
+        try:
+            entry = cancel.number_cancel(
+                actor=Actor.from_request(request),
+                msisdn=msisdn,
+                typed_msisdn=form.cleaned_data["typed"],
+                form_token=form.cleaned_data["token"],
+            )
+        except OperationRefused as refusal:
+            return refused(request, refusal, fallback=reverse("number", args=[msisdn]))
+        return redirect("operation", pk=entry.pk)
+    number = _owned_or_404(msisdn)
     return render(request, "inventory/cancel.html", {"number": number, "form": form})

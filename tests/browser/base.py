@@ -6,13 +6,17 @@ a browser. Without Chromium these tests are skipped and say why.
 
 import os
 import re
+import tempfile
 from pathlib import Path
 from unittest import SkipTest
 
 import pytest
+from django.conf import settings
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+from django.test import override_settings
 
 from inventory.tests.base import PASSWORD, make_user
+from inventory.tests.processes import PortalProcess, portal_environment
 from inventory.tests.transactional import TrailTransactionTestCase
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -28,6 +32,16 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+
+
+def _shared_cache_settings() -> override_settings:
+    """The live portal and the task workers a journey starts must share a cache (totals,
+    sync status): Redis when the suite runs on it, else files in a directory of this run."""
+    if os.environ.get("CACHE_URL"):
+        return override_settings()
+    location = tempfile.mkdtemp(prefix="np-cache-")
+    backend = "django.core.cache.backends.filebased.FileBasedCache"
+    return override_settings(CACHES={"default": {"BACKEND": backend, "LOCATION": location}})
 
 
 @pytest.mark.browser
@@ -46,6 +60,8 @@ class BrowserTestCase(TrailTransactionTestCase, StaticLiveServerTestCase):
         from playwright.sync_api import sync_playwright
 
         super().setUpClass()
+        cls._shared_cache = _shared_cache_settings()
+        cls._shared_cache.enable()
         cls.playwright = sync_playwright().start()
         cls.browser = cls.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
@@ -53,6 +69,7 @@ class BrowserTestCase(TrailTransactionTestCase, StaticLiveServerTestCase):
     def tearDownClass(cls):
         cls.browser.close()
         cls.playwright.stop()
+        cls._shared_cache.disable()
         super().tearDownClass()
 
     @pytest.fixture(autouse=True)
@@ -78,6 +95,15 @@ class BrowserTestCase(TrailTransactionTestCase, StaticLiveServerTestCase):
 
     def user(self, username, *groups, **flags):
         return make_user(username, *groups, **flags)
+
+    def start_task_worker(self):
+        """A real task worker on the test's database, for journeys that queue work."""
+        location = settings.CACHES["default"].get("LOCATION", "")
+        cache_url = os.environ.get("CACHE_URL") or f"filecache://{location}"
+        environment = portal_environment(CACHE_URL=cache_url)
+        worker = PortalProcess.manage("run_worker", "--interval", "0.2", env=environment)
+        self.addCleanup(worker.stop)
+        return worker
 
     def go(self, path: str):
         return self.page.goto(self.live_server_url + path)

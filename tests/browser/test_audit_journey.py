@@ -9,7 +9,8 @@ from playwright.sync_api import expect
 from inventory import api_client as api
 from inventory.audit import Actor
 from inventory.models import OwnedNumber
-from inventory.services import number_configure, number_purchase
+from inventory.services.configure import number_configure
+from inventory.services.purchase import number_purchase
 from tests.browser.base import BrowserTestCase
 
 WEBHOOK = "https://hooks.example.com/inbound-sms"
@@ -25,7 +26,7 @@ class AuditJourney(BrowserTestCase):
             number_purchase(client=client, actor=actor, offer=offer, form_token=f"buy-{i}")
         number = OwnedNumber.objects.get(msisdn=offers[0].msisdn)
         number_configure(
-            client=client, actor=actor, number=number, changes={"moHttpUrl": WEBHOOK},
+            client=client, actor=actor, msisdn=number.msisdn, changes={"moHttpUrl": WEBHOOK},
             form_token="configure-1",
         )  # fmt: skip
         return offers[0].msisdn

@@ -20,8 +20,10 @@ class InventoryJourney(BrowserTestCase):
         self.go("/inventory/")
         expect(self.page.get_by_test_id("sync-status")).to_contain_text("Never synced")
         self.page.get_by_test_id("sync-now").click()
+        expect(self.page.get_by_test_id("sync-status")).to_contain_text("Sync queued")
+        self.start_task_worker()
         expect(self.page.get_by_test_id("sync-status")).to_contain_text(
-            "Last synced", timeout=30_000
+            "Last synced", timeout=60_000
         )
         expect(self.page.get_by_test_id("totals")).to_contain_text("30 numbers")
         self.screenshot("inventory")

@@ -25,9 +25,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
 from inventory import api_client as api
-from inventory import services
 from inventory.audit import Actor
 from inventory.models import SyncRun
+from inventory.services import sync
 
 log = logging.getLogger("inventory.sync")
 
@@ -142,10 +142,8 @@ class SyncSchedule:
         """One sync; returns the seconds until the next."""
         close_old_connections()  # a connection that broke or aged during the wait
         try:
-            run = services.owned_numbers_sync(
-                client=self.client, actor=Actor.system("sync_numbers")
-            )
-        except services.SyncAlreadyRunning as busy:
+            run = sync.owned_numbers_sync(client=self.client, actor=Actor.system("sync_numbers"))
+        except sync.SyncAlreadyRunning as busy:
             # Another worker (or the Sync now button) is at it: its result serves us too.
             return self._report("sync_skipped", f"Skipped: {busy}")
         except Exception as error:  # the database is down, or a bug: the schedule goes on
@@ -229,10 +227,8 @@ class Command(BaseCommand):
 
     def sync_once(self) -> SyncRun:
         try:
-            run = services.owned_numbers_sync(
-                client=api.default_client(), actor=Actor.system("sync_numbers")
-            )
-        except services.SyncAlreadyRunning as busy:
+            run = sync.owned_numbers_sync(actor=Actor.system("sync_numbers"))
+        except sync.SyncAlreadyRunning as busy:
             raise CommandError(str(busy)) from busy
         self.stdout.write(run.message)
         return run

@@ -1,0 +1,81 @@
+"""Background work, run by the task workers (`manage.py run_worker`) through Django's task
+framework (the django-tasks backport; django-tasks-db keeps the queue in the database).
+
+A task holds no state outside the database and may run more than once: after its worker
+is killed, the task goes back to the queue and the next run settles what the first one
+started before it sends anything (DESIGN §2.11).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django_tasks import TaskContext, task
+
+from inventory import api_client as api
+from inventory.audit import Actor
+from inventory.models import SyncRun
+from inventory.services import operations, purchase, settlement, sync
+
+
+def _actor(user_id: int | None, *, fallback: str) -> Actor:
+    """Who the work is done for: the user who asked for it, else the system."""
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    if user is None:
+        return Actor.system(fallback)
+    return Actor(user=user, username=user.get_username())
+
+
+def _is_retry(context: TaskContext) -> bool:
+    """Whether an earlier run of this task was cut short (its worker stopped)."""
+    return len(context.task_result.worker_ids) > 1
+
+
+@task()
+def sync_numbers_task(*, run_id: int, user_id: int | None = None) -> str:
+    """Carry out a sync someone queued with "Sync now"."""
+    run = SyncRun.objects.filter(pk=run_id).first()
+    if run is None or run.status not in SyncRun.OPEN:
+        return "This sync had already ended."
+    try:
+        run = sync.owned_numbers_sync(actor=_actor(user_id, fallback="sync"), run=run)
+    except sync.SyncAlreadyRunning as busy:
+        sync.sync_skip(run, reason=str(busy))
+        return str(busy)
+    return run.message
+
+
+@task(takes_context=True)
+def purchase_task(
+    context: TaskContext,
+    *,
+    user_id: int,
+    form_token: str,
+    offer: dict,
+) -> str:
+    """Buy one number at the confirmed price (an approved request, a script)."""
+    actor = _actor(user_id, fallback="portal")
+    money = {
+        name: Decimal(offer[name]) if offer.get(name) else None
+        for name in ("cost", "initial_price")
+    }
+    available = api.AvailableNumber(
+        country=offer["country"],
+        msisdn=offer["msisdn"],
+        type=offer["type"],
+        features=tuple(offer.get("features", ())),
+        **money,
+    )
+    earlier = operations.operation_replay(form_token=form_token, actor=actor)
+    if earlier is not None and _is_retry(context):
+        entry = settlement.operation_resume(entry=earlier, actor=actor)
+    else:
+        entry = purchase.number_purchase(actor=actor, offer=available, form_token=form_token)
+    return entry.final_outcome
+
+
+@task()
+def settle_unknown_task() -> int:
+    """Settle every unknown outcome whose grace period has passed, by exact lookups."""
+    return settlement.unknown_operations_settle(actor=Actor.system("settle"))
