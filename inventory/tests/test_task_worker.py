@@ -107,7 +107,7 @@ class TaskWorkerTestCase(TrailTransactionTestCase):
 
         assert self.sandbox.calls(BUY) == 30
         assert all(len(DBTaskResult.objects.get(id=r.id).worker_ids) == 1 for r in results)
-        ran_by = set(DBTaskResult.objects.values_list("worker_ids", flat=True).distinct())
+        ran_by = {ids[0] for ids in DBTaskResult.objects.values_list("worker_ids", flat=True)}
         assert len(ran_by) >= 2  # the queue was shared
         assert Operation.objects.filter(outcome=Outcome.SUCCEEDED).count() == 30
         for worker in workers:
