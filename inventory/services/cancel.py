@@ -45,15 +45,14 @@ class Cancel(ApiOperation):
     def send(self) -> api.Confirmation:
         return self.client.cancel(country=self.country, msisdn=self.msisdn)
 
-    def verify(self) -> tuple[api.OwnedNumber | None, Verdict | None]:
-        found = self.client.find_owned(msisdn=self.msisdn)
+    def check(self, found: api.OwnedNumber | None) -> Verdict | None:
         if found is not None:
-            return found, Verdict(
+            return Verdict(
                 Outcome.UNKNOWN,
                 "The API confirmed the cancellation, but the account still shows the number "
                 "(and it may still be billed). The next sync settles what happened.",
             )
-        return None, None
+        return None
 
     def apply(self, entry: Operation, found: api.OwnedNumber | None) -> None:
         remove_from_cache(self.msisdn, entry=entry)

@@ -53,18 +53,15 @@ class Configure(ApiOperation):
     def send(self) -> api.Confirmation:
         return self.client.update(country=self.country, msisdn=self.msisdn, changes=self.changes)
 
-    def verify(self) -> tuple[api.OwnedNumber | None, Verdict | None]:
-        found = self.client.find_owned(msisdn=self.msisdn)
+    def check(self, found: api.OwnedNumber | None) -> Verdict | None:
         if found is None:
-            return None, Verdict(
+            return Verdict(
                 Outcome.FAILED,
                 "The API accepted the change, but the number is no longer in the account.",
             )
         if not change_applied(self.changes, found):
-            return found, Verdict(
-                Outcome.FAILED, "The API accepted the change but did not apply it."
-            )
-        return found, None
+            return Verdict(Outcome.FAILED, "The API accepted the change but did not apply it.")
+        return None
 
     def apply(self, entry: Operation, found: api.OwnedNumber | None) -> None:
         cache_owned(found, sent=self.changes)

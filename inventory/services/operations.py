@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import enum
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -68,6 +70,15 @@ class Intent:
     after: dict | None = None
     monthly_cost: Decimal | None = None
     setup_cost: Decimal | None = None
+
+
+class Lookup(enum.Enum):
+    """`finish(seen=LOOK_IT_UP)`: no listing was taken; look the number up now."""
+
+    LOOK_IT_UP = "look it up"
+
+
+LOOK_IT_UP = Lookup.LOOK_IT_UP
 
 
 @dataclass(frozen=True)
@@ -149,6 +160,8 @@ class ApiOperation:
         self.actor = actor
         self.form_token = form_token
         self.client = client if client is not None else api.default_client()
+        # Why the API refused, when it did: a batch stops early on some refusals.
+        self.error: api.ApiError | None = None
 
     # --- the steps each operation supplies ---
 
@@ -163,9 +176,9 @@ class ApiOperation:
     def send(self) -> api.Confirmation:
         raise NotImplementedError
 
-    def verify(self) -> tuple[api.OwnedNumber | None, Verdict | None]:
-        """After the API said yes: what the account shows, and a verdict when it does not
-        show the effect."""
+    def check(self, found: api.OwnedNumber | None) -> Verdict | None:
+        """After the API said yes: None when the account (`found`: the number as the owned
+        list shows it, None when absent) shows the effect, else how to record it."""
         raise NotImplementedError
 
     def apply(self, entry: Operation, found: api.OwnedNumber | None) -> None:
@@ -190,18 +203,45 @@ class ApiOperation:
     # --- run: replay, claim, send, verify, record ---
 
     def run(self) -> Operation:
+        entry, confirmation = self.start()
+        if confirmation is not None:
+            self.finish(entry, confirmation)
+        return entry
+
+    def start(self) -> tuple[Operation, api.Confirmation | None]:
+        """Replay, claim and send. When the API said yes, the entry is returned still
+        pending with the confirmation, and `finish` must follow; any other ending is
+        already recorded. (A batch starts many, then finishes them from one listing.)"""
         earlier = operation_replay(form_token=self.form_token, actor=self.actor)
         if earlier is not None:
-            return earlier
+            return earlier, None
         entry, claimed = self.claim(self.intent())
         if not claimed:  # the same form, submitted twice at once: the first one runs it
-            return entry
+            return entry, None
+        with self.interrupted_marks_unknown(entry):
+            return entry, self.execute(entry)
+
+    def finish(
+        self,
+        entry: Operation,
+        confirmation: api.Confirmation,
+        *,
+        seen: api.OwnedNumber | Lookup | None = LOOK_IT_UP,
+    ) -> None:
+        """Verify and record a confirmed operation: `seen` is the number as a listing
+        taken after the confirmation shows it (None: absent), or looked up now."""
+        with self.interrupted_marks_unknown(entry):
+            self.record_confirmed(entry, confirmation, seen=seen)
+
+    @contextmanager
+    def interrupted_marks_unknown(self, entry: Operation):
+        """A bug, a database error or an interrupt between claim and record: the call may
+        have gone out, so the operation becomes unknown and is settled later."""
         try:
-            self.execute(entry)
+            yield
         except BaseException:
             self._mark_interrupted(entry)
             raise
-        return entry
 
     def claim(self, intent: Intent) -> tuple[Operation, bool]:
         """Commit the pending entry and return it with True; return the operation this form
@@ -239,35 +279,44 @@ class ApiOperation:
         refusal = audit_append(**fields, outcome=Outcome.FAILED, reason=reason)
         raise OperationRefused(reason, entry=refusal)
 
-    def execute(self, entry: Operation) -> None:
-        """Send, then record what happened: verified success, failure, or unknown."""
+    def execute(self, entry: Operation) -> api.Confirmation | None:
+        """Send. A confirmation is returned for `finish`; a failure or an ambiguous answer
+        is recorded here (and the latter settled by lookup)."""
         try:
-            confirmation = self.send()
+            return self.send()
         except api.ApiOutcomeUnknown as error:
+            self.error = error
             self.record_unknown(entry, str(error), error)
-            return
         except api.ApiMethodFailed as error:
-            if getattr(error, "resent", False):
+            self.error = error
+            if getattr(error, "resent", False):  # set by clients that re-send POSTs
                 # A re-sent request was declined: the first attempt may have taken effect.
                 reason = "The request had to be sent again and was then declined; the first "
                 self.record_unknown(entry, reason + "attempt may have taken effect.", error)
             else:
                 self.record(entry, Verdict(Outcome.FAILED, self.explain_decline(error)), error)
-            return
         except api.ApiError as error:  # refused before it took effect: nothing happened
+            self.error = error
             verdict = Verdict(Outcome.FAILED, _sentence(error, "Nothing was changed."))
             self.record(entry, verdict, error)
-            return
-        self.record_confirmed(entry, confirmation)
+        return None
 
-    def record_confirmed(self, entry: Operation, confirmation: api.Confirmation) -> None:
+    def record_confirmed(
+        self,
+        entry: Operation,
+        confirmation: api.Confirmation,
+        *,
+        seen: api.OwnedNumber | Lookup | None = LOOK_IT_UP,
+    ) -> None:
         fields = _provider_fields(confirmation=confirmation)
         try:
-            found, problem = self.verify()
+            found = self.client.find_owned(msisdn=entry.msisdn) if seen is LOOK_IT_UP else seen
         except api.ApiError as error:  # the API said yes: it may well have taken effect
             reason = _sentence(error, "The API confirmed it, but looking at the account failed.")
             audit_complete(entry, outcome=Outcome.UNKNOWN, reason=reason, **fields)
             return
+        assert not isinstance(found, Lookup)
+        problem = self.check(found)
         if problem is not None:
             audit_complete(entry, outcome=problem.outcome, reason=problem.reason, **fields)
             return

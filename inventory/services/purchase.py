@@ -39,15 +39,14 @@ class Purchase(ApiOperation):
         catalogue_sold(msisdn=self.offer.msisdn)  # cached searches must not offer it again
         return confirmation
 
-    def verify(self) -> tuple[api.OwnedNumber | None, Verdict | None]:
-        found = self.client.find_owned(msisdn=self.offer.msisdn)
+    def check(self, found: api.OwnedNumber | None) -> Verdict | None:
         if found is None:
-            return None, Verdict(
+            return Verdict(
                 Outcome.UNKNOWN,
                 "The API confirmed the purchase, but the account does not show the number. "
                 "The next sync settles what happened.",
             )
-        return found, None
+        return None
 
     def apply(self, entry: Operation, found: api.OwnedNumber | None) -> None:
         cache_purchase(entry=entry, found=found, offer=self.offer)
