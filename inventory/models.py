@@ -143,6 +143,9 @@ class Action(models.TextChoices):
     LOGIN_FAILED = "login_failed", "Failed login"
     LOGOUT = "logout", "Logout"
     DENIED = "denied", "Refused action"
+    BATCH = "batch", "Bulk operation"
+    BATCH_STOPPED = "batch_stopped", "Bulk operation stopped"
+    DESTINATION = "destination", "Named destination changed"
 
 
 class Outcome(models.TextChoices):
@@ -341,3 +344,176 @@ class Lease(models.Model):
 
     def __str__(self):
         return f"{self.name} held by {self.holder} until {self.expires_at:%H:%M:%S}"
+
+
+class SelectionItem(models.Model):
+    """A number a user picked in the catalogue to buy later with others: kept per user,
+    across searches and countries, at the price it was seen at."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    country = models.CharField(max_length=2)
+    msisdn = models.CharField(max_length=15)
+    type = models.CharField(max_length=20, choices=NumberType.choices)
+    features = models.JSONField(default=list)
+    monthly_cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    setup_cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "msisdn"], name="one_selection_per_number")
+        ]
+
+    def __str__(self):
+        return f"+{self.msisdn} selected"
+
+
+class Destination(models.Model):
+    """A named place calls or messages go: "Amsterdam SIP trunk", "Support app"."""
+
+    class Kind(models.TextChoices):
+        SIP = "sip", "SIP URI"
+        TEL = "tel", "Phone number"
+        APP = "app", "Application"
+        WEBHOOK = "webhook", "Webhook URL (inbound SMS)"
+
+    name = models.CharField(max_length=80, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    value = models.CharField(max_length=500)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "value"], name="one_name_per_destination")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_voice(self) -> bool:
+        return self.kind != self.Kind.WEBHOOK
+
+
+class Batch(models.Model):
+    """Many numbers bought, configured, cancelled or relabelled at once: what was asked,
+    by whom, at what total, and how far it got. Each item is an ordinary operation."""
+
+    class Kind(models.TextChoices):
+        PURCHASE = "purchase", "Bulk purchase"
+        CONFIGURE = "configure", "Bulk configuration"
+        CANCEL = "cancel", "Bulk cancellation"
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", "Checking prices"
+        REVIEW = "review", "Waiting for confirmation"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        STOPPED = "stopped", "Stopped"
+        # The API refused the portal itself (credentials, entitlement): nothing more was sent.
+        HALTED = "halted", "Stopped early"
+        DISCARDED = "discarded", "Discarded"
+
+    OPEN = (Status.CHECKING, Status.REVIEW, Status.QUEUED, Status.RUNNING)
+    MAX_ITEMS = 1000
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CHECKING)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # For a configuration: the change every number gets, by the API's field names.
+    changes = models.JSONField(default=dict, blank=True)
+    stop_requested = models.BooleanField(default=False)
+    message = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    # The trail entry that records the confirmation (who, when, items, totals).
+    entry = models.ForeignKey(
+        "Operation",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+
+class BatchItem(models.Model):
+    """One number of a batch, and how it went."""
+
+    class State(models.TextChoices):
+        # In a batch that is still being checked or reviewed: nothing held yet.
+        PROPOSED = "proposed", "Proposed"
+        QUEUED = "queued", "Queued"
+        WORKING = "working", "Working"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        UNKNOWN = "unknown", "Outcome unknown, settling"
+        # Left out: not on sale, dearer than when picked, protected, in another batch.
+        EXCLUDED = "excluded", "Left out"
+        NOT_STARTED = "not_started", "Not started"
+
+    OPEN = (State.QUEUED, State.WORKING)
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    country = models.CharField(max_length=2)
+    msisdn = models.CharField(max_length=15)
+    type = models.CharField(max_length=20, blank=True)
+    features = models.JSONField(default=list, blank=True)
+    monthly_cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    setup_cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    # For a configuration: the number's settings when the change was reviewed.
+    before = models.JSONField(null=True, blank=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.PROPOSED)
+    reason = models.TextField(blank=True)
+    operation = models.ForeignKey(
+        "Operation",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="batch_items",
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "msisdn"], name="one_item_per_number"),
+            # Two batches never act on the same number at once.
+            models.UniqueConstraint(
+                fields=["msisdn"],
+                condition=Q(state__in=["queued", "working"]),
+                name="one_open_batch_item_per_number",
+            ),
+        ]
+        indexes = [models.Index(fields=["batch", "state"])]
+
+    def __str__(self):
+        return f"+{self.msisdn} in {self.batch}"
+
+    @property
+    def form_token(self) -> str:
+        """The one-time token of this item's operation: a batch run again after its worker
+        died finds the operation it started instead of starting another."""
+        return f"batch-{self.batch_id}-item-{self.pk}"

@@ -16,7 +16,7 @@ from django_tasks import TaskContext, task
 from inventory import api_client as api
 from inventory.audit import Actor
 from inventory.models import SyncRun
-from inventory.services import operations, purchase, settlement, sync
+from inventory.services import batches, operations, purchase, settlement, sync
 
 
 def _actor(user_id: int | None, *, fallback: str) -> Actor:
@@ -79,3 +79,15 @@ def purchase_task(
 def settle_unknown_task() -> int:
     """Settle every unknown outcome whose grace period has passed, by exact lookups."""
     return settlement.unknown_operations_settle(actor=Actor.system("settle"))
+
+
+@task()
+def batch_check_task(*, batch_id: int) -> str:
+    """Ask the catalogue again for each offer of a bulk purchase, before it is confirmed."""
+    return batches.batch_check(batch_id=batch_id).get_status_display()
+
+
+@task()
+def batch_run_task(*, batch_id: int) -> str:
+    """Carry out a confirmed batch; run again after a crash, it settles before it sends."""
+    return batches.batch_run(batch_id=batch_id).message
