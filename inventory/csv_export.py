@@ -42,3 +42,38 @@ def csv_rows(numbers) -> Iterator[str]:
             for n in numbers
         ),
     )  # fmt: skip
+
+
+BATCH_HEADER = [
+    "position",
+    "msisdn",
+    "country",
+    "state",
+    "outcome",
+    "monthly_cost_eur",
+    "setup_cost_eur",
+    "reason",
+    "operation",
+]
+
+
+def batch_csv_rows(items) -> Iterator[str]:
+    """A batch's results, one row per number (the outcome as it stands, settlements
+    included)."""
+    return stream_csv(
+        BATCH_HEADER,
+        (
+            [
+                item.position,
+                item.msisdn,
+                item.country,
+                item.get_state_display(),
+                item.operation.final_outcome if item.operation else "",
+                item.monthly_cost,
+                item.setup_cost,
+                item.reason,
+                item.operation.seq if item.operation else "",
+            ]
+            for item in items
+        ),
+    )

@@ -16,14 +16,20 @@ def permission_required(permission: str):
         def checked(request, *args, **kwargs):
             if request.user.has_perm(permission):
                 return view(request, *args, **kwargs)
-            events.access_denied_record(
-                actor=Actor.from_request(request),
-                permission=permission,
-                method=request.method,
-                path=request.path,
-            )
-            return render(request, "403.html", {"permission": permission}, status=403)
+            return permission_refused(request, permission)
 
         return checked
 
     return decorator
+
+
+def permission_refused(request, permission: str):
+    """The 403 page for a user who lacks `permission`, with the refusal audited (for views
+    whose permission depends on what is asked, such as the kind of a batch)."""
+    events.access_denied_record(
+        actor=Actor.from_request(request),
+        permission=permission,
+        method=request.method,
+        path=request.path,
+    )
+    return render(request, "403.html", {"permission": permission}, status=403)

@@ -12,7 +12,7 @@ from django.core.validators import URLValidator
 
 from inventory import phone
 from inventory.api_client import AvailableNumber
-from inventory.models import Feature, NumberType
+from inventory.models import Destination, Feature, NumberType
 from inventory.patterns import MATCH_MODES, DigitPattern
 
 PAGE_SIZES = [(10, "10"), (20, "20"), (50, "50"), (100, "100")]
@@ -267,6 +267,7 @@ class InventoryFilterForm(forms.Form):
         required=False,
     )
     q = forms.CharField(label="Label, team or notes", max_length=100, required=False)
+    destination = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     sort = forms.ChoiceField(label="Sort by", choices=INVENTORY_SORT_CHOICES, required=False)
     size = forms.TypedChoiceField(
         label="Per page", choices=PAGE_SIZES, coerce=int, initial=50, required=False
@@ -296,10 +297,12 @@ class InventoryFilterForm(forms.Form):
 
 # --- configure and cancel -------------------------------------------------------------------
 
-_SIP_URI = re.compile(
+SIP_URI = re.compile(
     r"^sips?:[^@\s]+@[A-Za-z0-9.-]+(:\d{1,5})?(;[^\s]*)?$|^sips?:[A-Za-z0-9.-]+(:\d{1,5})?$"
 )
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+UUID_PATTERN = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 _WEBHOOK_HELP = "Must answer HTTP 200 to the provider's check. Leave empty to remove it."
 
 
@@ -313,7 +316,7 @@ class WebhookField(forms.URLField):
         super().__init__(max_length=500, required=False, assume_scheme="https", **kwargs)
 
 
-def _e164_digits(raw: str) -> str:
+def e164_digits(raw: str) -> str:
     """An E.164 number typed as +31 6 12345678, 0031612345678 or 31612345678 → its digits."""
     text = _SEPARATORS.sub("", raw)
     digits = text[1:] if text.startswith("+") else text[2:] if text.startswith("00") else text
@@ -354,22 +357,55 @@ class ConfigureForm(forms.Form):
         help_text="sip:user@example.com, +31 20 123 4567, or an application id (UUID).",
     )  # fmt: skip
     voiceStatusCallback = WebhookField(label="Call status webhook", help_text=_WEBHOOK_HELP)
+    # Named destinations: choosing one fills in the address it stands for.
+    sms_destination = forms.ModelChoiceField(
+        label="…or a named webhook",
+        queryset=Destination.objects.none(),
+        required=False,
+        empty_label="(type an address above)",
+    )
+    voice_destination = forms.ModelChoiceField(
+        label="…or a named destination",
+        queryset=Destination.objects.none(),
+        required=False,
+        empty_label="(choose the kind and type the destination)",
+    )
+    API_FIELDS = (
+        "moHttpUrl",
+        "moSmppSysType",
+        "voiceCallbackType",
+        "voiceCallbackValue",
+        "voiceStatusCallback",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        destinations = Destination.objects.order_by("name")
+        self.fields["sms_destination"].queryset = destinations.filter(kind=Destination.Kind.WEBHOOK)
+        self.fields["voice_destination"].queryset = destinations.exclude(
+            kind=Destination.Kind.WEBHOOK
+        )
 
     def clean(self):
         data = super().clean()
+        if data.get("sms_destination"):
+            data["moHttpUrl"] = data["sms_destination"].value
+        if data.get("voice_destination"):
+            data["voiceCallbackType"] = data["voice_destination"].kind
+            data["voiceCallbackValue"] = data["voice_destination"].value
         kind = data.get("voiceCallbackType", "")
         value = (data.get("voiceCallbackValue") or "").strip()
         if kind and not value:
             self.add_error("voiceCallbackValue", "Say where calls should go.")
         elif value and not kind:
             self.add_error("voiceCallbackType", "Choose what kind of destination this is.")
-        elif kind == "sip" and not _SIP_URI.match(value):
+        elif kind == "sip" and not SIP_URI.match(value):
             self.add_error("voiceCallbackValue", "A SIP URI looks like sip:user@example.com.")
-        elif kind == "app" and not _UUID.match(value):
+        elif kind == "app" and not UUID_PATTERN.match(value):
             self.add_error("voiceCallbackValue", "An application id looks like 1b2c3d4e-…-…-…-…")
         elif kind == "tel":
             try:
-                value = _e164_digits(value)
+                value = e164_digits(value)
             except forms.ValidationError as error:
                 self.add_error("voiceCallbackValue", error)
         data["voiceCallbackValue"] = value
@@ -377,7 +413,7 @@ class ConfigureForm(forms.Form):
 
     def changes(self, current: dict[str, str]) -> dict[str, str]:
         """Only what differs from `current`; voice type and value always travel together."""
-        wanted = {name: self.cleaned_data.get(name) or "" for name in self.fields}
+        wanted = {name: self.cleaned_data.get(name) or "" for name in self.API_FIELDS}
         changed = {name: value for name, value in wanted.items() if value != current.get(name, "")}
         if {"voiceCallbackType", "voiceCallbackValue"} & changed.keys():
             changed["voiceCallbackType"] = wanted["voiceCallbackType"]

@@ -15,7 +15,15 @@ from django.core.cache import cache
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
-from inventory.models import Operation, OwnedNumber, SyncRun
+from inventory.models import (
+    Batch,
+    BatchItem,
+    Destination,
+    Operation,
+    OwnedNumber,
+    SelectionItem,
+    SyncRun,
+)
 from inventory.paging import Pagination
 from inventory.patterns import DigitPattern
 
@@ -47,6 +55,7 @@ class InventoryFilter:
     pattern: DigitPattern | None = None
     configured: str = ""  # "", "yes" or "no"
     q: str = ""
+    destination: int | None = None  # routed to this named destination
     sort: str = "msisdn"
     page: int = 1
     size: int = 50
@@ -60,6 +69,7 @@ class InventoryFilter:
             pattern=data.get("digit_pattern"),
             configured=data.get("configured") or "",
             q=(data.get("q") or "").strip(),
+            destination=data.get("destination"),
             sort=data.get("sort") or "msisdn",
             page=data.get("page") or 1,
             size=data.get("size") or 50,
@@ -92,7 +102,18 @@ def owned_number_queryset(*, filters: InventoryFilter) -> QuerySet[OwnedNumber]:
             | Q(team__icontains=filters.q)
             | Q(notes__icontains=filters.q)
         )
+    if filters.destination:
+        numbers = numbers.filter(_routed_to(filters.destination))
     return numbers.order_by(_ordering(filters.sort), "msisdn")
+
+
+def _routed_to(destination_id: int) -> Q:
+    destination = Destination.objects.filter(pk=destination_id).first()
+    if destination is None:
+        return Q(pk__in=[])
+    if destination.kind == Destination.Kind.WEBHOOK:
+        return Q(mo_http_url=destination.value)
+    return Q(voice_callback_type=destination.kind, voice_callback_value=destination.value)
 
 
 _NULLABLE_SORTS = {"monthly_cost", "purchased_at"}
@@ -267,3 +288,99 @@ def inventory_overview() -> InventoryOverview:
         sync=sync_status(),
         unsettled=list(unsettled_operations()[:10]),
     )
+
+
+# --- fleet work: the selection, batches, destinations ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    items: list[SelectionItem]
+    setup_total: Decimal
+    monthly_total: Decimal
+
+    @property
+    def count(self) -> int:
+        return len(self.items)
+
+
+def selection_of(*, user) -> Selection:
+    """The numbers a user picked in the catalogue (at most a thousand), with totals."""
+    items = list(SelectionItem.objects.filter(user=user))
+    return Selection(
+        items=items,
+        setup_total=sum((item.setup_cost or Decimal(0) for item in items), Decimal(0)),
+        monthly_total=sum((item.monthly_cost or Decimal(0) for item in items), Decimal(0)),
+    )
+
+
+def selection_count(*, user) -> int:
+    return SelectionItem.objects.filter(user=user).count()
+
+
+def batch_get(*, pk: int) -> Batch | None:
+    return Batch.objects.select_related("created_by").filter(pk=pk).first()
+
+
+def batch_items(*, batch: Batch) -> QuerySet[BatchItem]:
+    return batch.items.select_related("operation", "operation__settlement").order_by("position")
+
+
+def batches_recent(*, limit: int = 25) -> list[Batch]:
+    return list(Batch.objects.select_related("created_by").order_by("-created_at")[:limit])
+
+
+_BATCH_STATES = {
+    Batch.Status.CHECKING: "running",
+    Batch.Status.REVIEW: "review",
+    Batch.Status.QUEUED: "queued",
+    Batch.Status.RUNNING: "running",
+    Batch.Status.DONE: "done",
+    Batch.Status.STOPPED: "done",
+    Batch.Status.HALTED: "failed",
+    Batch.Status.DISCARDED: "done",
+}
+
+
+def batch_progress(*, batch: Batch) -> dict:
+    """A batch as its page follows it: state, progress (0..1), a sentence, and each item's
+    state, straight from the database."""
+    states = dict(batch.items.order_by().values_list("state").annotate(n=Count("pk")))
+    total = sum(n for state, n in states.items() if state != BatchItem.State.EXCLUDED)
+    waiting = states.get(BatchItem.State.QUEUED, 0) + states.get(BatchItem.State.WORKING, 0)
+    ended = total - waiting - states.get(BatchItem.State.PROPOSED, 0)
+    if batch.status == Batch.Status.CHECKING:
+        message = "Checking each offer's price and availability again…"
+    elif batch.status in (Batch.Status.QUEUED, Batch.Status.RUNNING):
+        message = f"{ended} of {total} done."
+        if batch.status == Batch.Status.QUEUED:
+            message = "Waiting for the task worker to start."
+    else:
+        message = batch.message or batch.get_status_display()
+    items = dict(batch.items.values_list("msisdn", "state"))
+    return {
+        "state": _BATCH_STATES[batch.status],
+        "status": batch.status,
+        "progress": (ended / total) if total else None,
+        "message": message,
+        "items": items,
+    }
+
+
+def destinations() -> list[Destination]:
+    return list(Destination.objects.order_by("name"))
+
+
+def destination_names() -> dict[tuple[str, str], str]:
+    """Routing as people named it: (kind, address) → name, for the inventory's routing."""
+    return {(d.kind, d.value): d.name for d in Destination.objects.all()}
+
+
+def numbers_routed_to(*, destination: Destination) -> QuerySet[OwnedNumber]:
+    return OwnedNumber.objects.filter(_routed_to(destination.pk))
+
+
+def owned_number_msisdns(*, filters: InventoryFilter, limit: int) -> list[str]:
+    """The numbers a filter matches, for a bulk action (at most `limit`)."""
+    numbers = owned_number_queryset(filters=filters).values_list("msisdn", flat=True)
+    return list(numbers[:limit])

@@ -1,6 +1,16 @@
 from django.urls import path, re_path
 
-from inventory.views import catalogue, home, inventory, numbers, operations
+from inventory.views import (
+    batches,
+    bulk,
+    catalogue,
+    destinations,
+    home,
+    inventory,
+    numbers,
+    operations,
+    selection,
+)
 
 MSISDN = r"(?P<msisdn>[1-9][0-9]{6,14})"
 
@@ -10,7 +20,20 @@ urlpatterns = [
     path("catalogue/", catalogue.catalogue, name="catalogue"),
     path("catalogue/buy/", catalogue.purchase_confirm, name="purchase-confirm"),
     path("catalogue/buy/confirm/", catalogue.purchase, name="purchase"),
+    path("catalogue/selection/", selection.selection, name="selection"),
+    path("catalogue/selection/add/", selection.selection_add, name="selection-add"),
+    path("catalogue/selection/clear/", selection.selection_clear, name="selection-clear"),
+    path("catalogue/selection/review/", selection.selection_review, name="selection-review"),
+    re_path(
+        rf"^catalogue/selection/{MSISDN}/remove/$",
+        selection.selection_remove,
+        name="selection-remove",
+    ),
     path("inventory/", inventory.inventory, name="inventory"),
+    path("inventory/bulk/configure/", bulk.bulk_configure, name="bulk-configure"),
+    path("inventory/bulk/cancel/", bulk.bulk_cancel, name="bulk-cancel"),
+    path("inventory/bulk/label/", bulk.bulk_label, name="bulk-label"),
+    path("inventory/bulk/numbers.csv", bulk.bulk_export, name="bulk-export"),
     path("inventory/numbers.csv", inventory.inventory_csv, name="inventory-csv"),
     path("inventory/sync/", inventory.sync_now, name="sync-now"),
     path("inventory/sync/state.json", inventory.sync_state, name="sync-state"),
@@ -24,4 +47,19 @@ urlpatterns = [
     ),
     re_path(rf"^numbers/{MSISDN}/cancel/$", numbers.number_cancel, name="number-cancel"),
     path("operations/<int:pk>/", operations.operation, name="operation"),
+    path("batches/", batches.batch_list, name="batches"),
+    path("batches/<int:pk>/", batches.batch_detail, name="batch"),
+    path("batches/<int:pk>/state.json", batches.batch_state, name="batch-state"),
+    path("batches/<int:pk>/results.csv", batches.batch_csv, name="batch-csv"),
+    path("batches/<int:pk>/confirm/", batches.batch_confirm, name="batch-confirm"),
+    path("batches/<int:pk>/stop/", batches.batch_stop, name="batch-stop"),
+    path("destinations/", destinations.destination_list, name="destinations"),
+    path("destinations/<int:pk>/", destinations.destination_detail, name="destination"),
+    path("destinations/<int:pk>/edit/", destinations.destination_edit, name="destination-edit"),
+    path(
+        "destinations/<int:pk>/delete/",
+        destinations.destination_delete,
+        name="destination-delete",
+    ),
+    path("destinations/<int:pk>/move/", destinations.destination_move, name="destination-move"),
 ]

@@ -568,3 +568,16 @@ def open_batch_items(msisdns: list[str]) -> dict[str, int]:
         Q(state__in=BatchItem.OPEN) & Q(msisdn__in=msisdns)
     ).values_list("msisdn", "batch_id")
     return dict(items)
+
+
+def numbers_relabel(*, actor: Actor, msisdns: list[str], values: dict[str, str]) -> int:
+    """Give many numbers a label and/or team (only the portal keeps these: no API call).
+    Returns how many changed."""
+    from inventory.services.numbers import number_annotate
+
+    changed = 0
+    for number in _owned_numbers(msisdns):
+        before = (number.label, number.team)
+        number = number_annotate(actor=actor, number=number, values=values)
+        changed += (number.label, number.team) != before
+    return changed

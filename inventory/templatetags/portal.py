@@ -9,7 +9,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 
 from inventory import phone
-from inventory.models import Feature, NumberType
+from inventory.models import Feature, NumberType, VoiceCallbackType
 from inventory.wording import in_minutes
 
 register = template.Library()
@@ -164,3 +164,54 @@ def select_options(field) -> str:
             for value, label in field.field.choices
         ),
     )
+
+
+@register.filter
+def routing_summary(config) -> str:
+    """A number's routing in words: where messages and calls go ("nothing" when neither)."""
+    if not isinstance(config, dict):
+        return "–"
+    parts = []
+    if config.get("moHttpUrl"):
+        parts.append(f"messages to {config['moHttpUrl']}")
+    kind = config.get("voiceCallbackType")
+    if kind:
+        label = dict(VoiceCallbackType.choices).get(kind, kind)
+        parts.append(f"calls to {label} {_voice_value(kind, config.get('voiceCallbackValue', ''))}")
+    return "; ".join(parts) or "nothing set"
+
+
+@register.filter
+def routing_after(changes, before) -> str:
+    """The routing a number will have once `changes` are applied to `before`."""
+    if not isinstance(changes, dict) or not isinstance(before, dict):
+        return "–"
+    return routing_summary({**before, **changes})
+
+
+def _voice_value(kind: str, value: str) -> str:
+    return phone.international(value) if kind == VoiceCallbackType.TEL and value else value
+
+
+@register.simple_tag
+def routing_badges(number, names: dict) -> str:
+    """Where a number's messages and calls go, by destination name where one matches."""
+    badges = []
+    if number.mo_http_url:
+        name = names.get(("webhook", number.mo_http_url), "SMS webhook")
+        badges.append(("badge badge-ok", f"SMS → {name}" if name != "SMS webhook" else name))
+    if number.voice_callback_type:
+        key = (number.voice_callback_type, number.voice_callback_value)
+        label = dict(VoiceCallbackType.choices).get(number.voice_callback_type, "")
+        badges.append(("badge badge-ok", f"Calls → {names.get(key, label)}"))
+    if not badges:
+        return mark_safe('<span class="muted">–</span>')
+    return format_html_join(" ", '<span class="{}">{}</span>', badges)
+
+
+@register.filter
+def offer_pick(offer) -> str:
+    """A search result's checkbox value: the offer as shown, signed (see bulk_forms)."""
+    from inventory.bulk_forms import offer_pick as signed_pick
+
+    return signed_pick(offer)

@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django_tasks_db.models import DBTaskResult
 
 from inventory.audit import audit_append
-from inventory.models import Action, Operation, Outcome
+from inventory.models import Action, Batch, Destination, Operation, Outcome
 from inventory.tasks import settle_unknown_task
 from inventory.tests.base import BaseTestCase
 from inventory.tests.factories import owned_number
@@ -58,6 +58,28 @@ EXPECTED = {
     "^numbers/(?P<msisdn>[1-9][0-9]{6,14})/configure/confirm/$": (LOGIN, 403, 405, 403, 405),
     "^numbers/(?P<msisdn>[1-9][0-9]{6,14})/cancel/$": (LOGIN, 403, 200, 403, 200),
     "operations/<int:pk>/": (LOGIN, 200, 200, 403, 200),
+    # --- fleet work: the selection, bulk actions, batches, destinations ---
+    "catalogue/selection/": (LOGIN, 403, 200, 403, 200),
+    "catalogue/selection/add/": (LOGIN, 403, 405, 403, 405),
+    "catalogue/selection/clear/": (LOGIN, 403, 405, 403, 405),
+    "catalogue/selection/review/": (LOGIN, 403, 405, 403, 405),
+    "^catalogue/selection/(?P<msisdn>[1-9][0-9]{6,14})/remove/$": (LOGIN, 403, 405, 403, 405),
+    "inventory/bulk/configure/": (LOGIN, 403, 405, 403, 405),
+    "inventory/bulk/cancel/": (LOGIN, 403, 405, 403, 405),
+    "inventory/bulk/label/": (LOGIN, 403, 405, 403, 405),
+    "inventory/bulk/numbers.csv": (LOGIN, 405, 405, 403, 405),
+    "batches/": (LOGIN, 200, 200, 403, 200),
+    "batches/<int:pk>/": (LOGIN, 200, 200, 403, 200),
+    "batches/<int:pk>/state.json": (LOGIN, 200, 200, 403, 200),
+    "batches/<int:pk>/results.csv": (LOGIN, 200, 200, 403, 200),
+    # POST only; the kind of batch decides who may (see test_batch_views).
+    "batches/<int:pk>/confirm/": (LOGIN, 405, 405, 403, 405),
+    "batches/<int:pk>/stop/": (LOGIN, 405, 405, 403, 405),
+    "destinations/": (LOGIN, 200, 200, 403, 200),
+    "destinations/<int:pk>/": (LOGIN, 200, 200, 403, 200),
+    "destinations/<int:pk>/edit/": (LOGIN, 403, 405, 403, 405),
+    "destinations/<int:pk>/delete/": (LOGIN, 403, 405, 403, 405),
+    "destinations/<int:pk>/move/": (LOGIN, 403, 405, 403, 405),
     # --- the admin: auditors review the trail, superusers manage accounts ---
     "admin/": (*NOT_STAFF, 200, 200),
     "admin/login/": (200, 200, 200, 302, 302),  # staff already logged in go to the index
@@ -139,6 +161,10 @@ def every_route(patterns=None, prefix=""):
 class UrlPermissionsTestCase(BaseTestCase):
     def setUp(self):
         self.number = owned_number("447700900123")
+        self.batch = Batch.objects.create(kind=Batch.Kind.CANCEL, status=Batch.Status.DONE)
+        self.destination = Destination.objects.create(
+            name="Front desk", kind=Destination.Kind.SIP, value="sip:desk@example.com"
+        )
         self.entry = audit_append(
             action=Action.PURCHASE, actor=self.actor(self.operator), country="GB",
             msisdn=self.number.msisdn, outcome=Outcome.SUCCEEDED,
@@ -176,9 +202,11 @@ class UrlPermissionsTestCase(BaseTestCase):
         """The route with a real value in each of its parameters."""
         model = re.search(r"admin/(\w+/\w+)/", route)
         obj = self.objects.get(model.group(1) if model else "", self.entry)
+        own_pks = {"batches/": self.batch.pk, "destinations/": self.destination.pk}
+        pk = next((v for prefix, v in own_pks.items() if route.startswith(prefix)), self.entry.pk)
         values = {
             "msisdn": self.number.msisdn,
-            "pk": str(self.entry.pk),
+            "pk": str(pk),
             "object_id": str(obj.pk),
             "id": str(self.viewer.pk),
             "content_type_id": str(ContentType.objects.get_for_model(Operation).pk),

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from inventory import phone
+from inventory import phone, selectors
 from inventory.audit import Actor
 from inventory.decorators import permission_required
 from inventory.forms import CatalogueSearchForm, OfferLookupForm, PurchaseConfirmForm
@@ -37,6 +37,8 @@ def _catalogue_query(data: dict) -> CatalogueQuery:
 def catalogue(request: HttpRequest) -> HttpResponse:
     form = CatalogueSearchForm(request.GET or None)
     context: dict = {"form": form}
+    if request.user.has_perm("inventory.buy_number"):
+        context["selection_count"] = selectors.selection_count(user=request.user)
     if form.is_valid():
         query = _catalogue_query(form.cleaned_data)
         context.update(query=query, digit_pattern=form.cleaned_data.get("digit_pattern"))

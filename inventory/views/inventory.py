@@ -29,6 +29,7 @@ def inventory(request: HttpRequest) -> HttpResponse:
         "form": form,
         "listing": selectors.owned_number_list(filters=filters),
         "sync": selectors.sync_status(),
+        "destination_names": selectors.destination_names(),
     }
     return render(request, "inventory/inventory.html", context)
 
