@@ -225,7 +225,7 @@ SYNC_STALE_AFTER = timedelta(minutes=env.int("SYNC_STALE_MINUTES", default=60))
 # database, so someone who can write to it cannot forge an entry that verifies. The trail
 # verifies only under the key it was written with: keep it for as long as the trail. Unset
 # or empty in development: a fixed development key.
-DEV_AUDIT_KEY = "development-only-audit-key-never-use-in-production"  # noqa: S105
+DEV_AUDIT_KEY = "development-only-audit-key-never-use-in-production"
 AUDIT_KEY = env("AUDIT_KEY", default="") or DEV_AUDIT_KEY
 
 # --- Logging --------------------------------------------------------------------------------

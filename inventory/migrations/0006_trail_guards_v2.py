@@ -100,8 +100,15 @@ def rekey(Operation, AuditChainHead, connection) -> int:
             break
     if head is None and seq == 0:
         return 0
-    if head is None or (head.seq, head.hash) != (seq, old_prev):
-        _refuse(seq + 1 if head is None or head.seq > seq else seq, "the chain head disagrees")
+    if head is None:
+        _refuse(seq, "the chain head, which records the last entry, is missing")
+    if head.seq != seq:
+        _refuse(
+            min(seq, head.seq) + 1,
+            f"the trail ends at #{seq} but the chain head records #{head.seq}",
+        )
+    if head.hash != old_prev:
+        _refuse(seq, "its hash does not match the chain head")
     AuditChainHead.objects.filter(pk=1).update(hash=new_prev)
     return seq
 
