@@ -110,22 +110,28 @@ _JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=Fal
 
 
 @functools.lru_cache(maxsize=4)
-def _derived_keys(secret: str) -> tuple[bytes, bytes]:
+def _derived_keys(secret: str) -> tuple[hmac.HMAC, bytes]:
     """One key for entries and seals, another for checkpoints, both derived from AUDIT_KEY:
-    a checkpoint signature can never pass for an entry hash, nor the other way round."""
+    a checkpoint signature can never pass for an entry hash, nor the other way round. The
+    entry key comes as a keyed HMAC to copy for each message (cheaper than keying anew)."""
     root = secret.encode()
-    return (
-        hmac.digest(root, b"numbers-portal audit entries v2", "sha256"),
-        hmac.digest(root, b"numbers-portal audit checkpoints v1", "sha256"),
-    )
+    entries = hmac.digest(root, b"numbers-portal audit entries v2", "sha256")
+    checkpoints = hmac.digest(root, b"numbers-portal audit checkpoints v1", "sha256")
+    return hmac.new(entries, digestmod="sha256"), checkpoints
 
 
-def _entry_key() -> bytes:
+def _entry_mac() -> hmac.HMAC:
     return _derived_keys(settings.AUDIT_KEY)[0]
 
 
 def _checkpoint_key() -> bytes:
     return _derived_keys(settings.AUDIT_KEY)[1]
+
+
+def _mac(keyed: hmac.HMAC, message: list) -> str:
+    mac = keyed.copy()
+    mac.update(_JSON.encode(message).encode())
+    return mac.hexdigest()
 
 
 def _time(value: datetime | None) -> str | None:
@@ -138,31 +144,20 @@ def _cost(value: Decimal | None) -> str | None:
     return format(Decimal(value).quantize(_COST_PLACES).normalize(), "f")
 
 
-def _mac(key: bytes, message: list) -> str:
-    return hmac.digest(key, _JSON.encode(message).encode(), "sha256").hex()
-
-
-def _facts_hash(key: bytes, facts: list) -> str:
-    """The hash of an entry's facts, given in HASHED_FACTS order (the list is changed)."""
+def entry_hash(entry: Operation) -> str:
+    """The keyed hash of an entry's facts (its `hash`, once linked)."""
+    facts = [getattr(entry, name) for name in HASHED_FACTS]
     facts[_CREATED_AT] = _time(facts[_CREATED_AT])
     for position in _COSTS:
         facts[position] = _cost(facts[position])
-    return _mac(key, facts)
-
-
-def _outcome_seal(key: bytes, hash_: str, outcome: list) -> str:
-    """The seal over an entry's hash and its outcome, given in SEALED_OUTCOME order."""
-    outcome[_COMPLETED_AT] = _time(outcome[_COMPLETED_AT])
-    return _mac(key, [hash_, outcome])
-
-
-def entry_hash(entry: Operation) -> str:
-    return _facts_hash(_entry_key(), [getattr(entry, name) for name in HASHED_FACTS])
+    return _mac(_entry_mac(), facts)
 
 
 def entry_outcome_hash(entry: Operation) -> str:
+    """The keyed seal over an entry's hash and its outcome (its `outcome_hash`)."""
     outcome = [getattr(entry, name) for name in SEALED_OUTCOME]
-    return _outcome_seal(_entry_key(), entry.hash, outcome)
+    outcome[_COMPLETED_AT] = _time(outcome[_COMPLETED_AT])
+    return _mac(_entry_mac(), [entry.hash, outcome])
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -393,7 +388,6 @@ def walk_chain(*, batch_size: int = 2000, since: Checkpoint | None = None) -> Ch
     Reads in batches (flat memory). Entries appended while it walks are checked too: an
     entry and the head's move onto it commit together, so an entry seen beyond the head is
     compared with the head read again after seeing it, and only then called a break."""
-    key = _entry_key()
     walk = _Walk()
     if since is not None and since.seq == 0 and since.hash != GENESIS_HASH:
         return walk.report(ChainBreak(0, None, "the checkpoint does not start the chain"))
@@ -408,7 +402,7 @@ def walk_chain(*, batch_size: int = 2000, since: Checkpoint | None = None) -> Ch
                 head, head_is_newer = _read_head(), True
                 if head is None or seq > head[0]:
                     return walk.report(ChainBreak(seq, row[_ID], _beyond_head(head)))
-            problem = walk.problem_with(row, key) or _misses_checkpoint(row, since)
+            problem = walk.problem_with(row) or _misses_checkpoint(row, since)
             if problem:
                 return walk.report(ChainBreak(seq, row[_ID], problem))
             walk.advance(row)
@@ -440,32 +434,27 @@ def _batch_sql() -> str:
 
 
 _JSON_FACTS = tuple(HASHED_FACTS.index(name) for name in ("request", "before", "after"))
+_PENDING = Outcome.PENDING.value
 
 
-def _db_time(value: datetime | None) -> datetime | None:
-    # SQLite gives naive datetimes, in the connection's time zone.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=connection.timezone)
+def _db_time(value: datetime | None, zone) -> str | None:
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=zone)  # SQLite gives naive times, in the connection's zone
+    return _time(value)
 
 
-def _db_facts(row: tuple) -> list:
-    """An entry's facts from a raw row, as the model would hold them."""
+def _db_facts(row: tuple, zone) -> list:
+    """An entry's facts from a raw row, in the form they are hashed in (as entry_hash makes
+    it from the model's values)."""
     facts = list(row[_FACTS])
-    facts[_CREATED_AT] = _db_time(facts[_CREATED_AT])
+    facts[_CREATED_AT] = _db_time(facts[_CREATED_AT], zone)
     for position in _COSTS:
-        if facts[position] is not None and not isinstance(facts[position], Decimal):
-            facts[position] = Decimal(str(facts[position]))  # SQLite keeps them as numbers
+        if facts[position] is not None:
+            facts[position] = _cost(Decimal(str(facts[position])))  # SQLite gives numbers
     for position in _JSON_FACTS:
         if facts[position] is not None:
             facts[position] = json.loads(facts[position])  # both drivers give JSON as text
     return facts
-
-
-def _db_outcome(row: tuple) -> list:
-    outcome = list(row[_OUTCOMES])
-    outcome[_COMPLETED_AT] = _db_time(outcome[_COMPLETED_AT])
-    return outcome
 
 
 class _Walk:
@@ -473,24 +462,26 @@ class _Walk:
 
     def __init__(self):
         self.checked, self.last_seq, self.last_hash, self.last_id = 0, 0, GENESIS_HASH, None
+        self.mac, self.zone = _entry_mac(), connection.timezone
 
-    def problem_with(self, row: tuple, key: bytes) -> str:
+    def problem_with(self, row: tuple) -> str:
         expected = self.last_seq + 1
         if row[_SEQ] != expected:
             return f"expected entry #{expected} here, found #{row[_SEQ]} (an entry is missing)"
         if row[_PREV] != self.last_hash:
             return "its link to the previous entry does not match (an entry was removed or altered)"
-        if not hmac.compare_digest(row[_HASH], _facts_hash(key, _db_facts(row))):
+        if not hmac.compare_digest(row[_HASH], _mac(self.mac, _db_facts(row, self.zone))):
             return (
                 "its recorded facts do not match its hash (the entry was altered or forged, "
                 "or it was written with another AUDIT_KEY)"
             )
-        if row[_OUTCOME] == Outcome.PENDING:
+        if row[_OUTCOME] == _PENDING:
             if row[_SEAL]:
                 return "it is pending but carries an outcome seal (the outcome was erased)"
             return ""
-        seal = _outcome_seal(key, row[_HASH], _db_outcome(row))
-        if not hmac.compare_digest(row[_SEAL], seal):
+        outcome = list(row[_OUTCOMES])
+        outcome[_COMPLETED_AT] = _db_time(outcome[_COMPLETED_AT], self.zone)
+        if not hmac.compare_digest(row[_SEAL], _mac(self.mac, [row[_HASH], outcome])):
             return "its outcome does not match its seal (the outcome was altered or forged)"
         return ""
 
