@@ -319,9 +319,14 @@ class CheckpointError(ValueError):
 
 
 _CHECKPOINT = re.compile(
-    r"audit-checkpoint v1 seq=(?P<seq>\d{1,19}) hash=(?P<hash>[0-9a-f]{64}) "
-    r"at=(?P<at>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) sig=(?P<sig>[0-9a-f]{64})"
+    r"(?P<body>audit-checkpoint v1 seq=(?P<seq>\d{1,18}) hash=(?P<hash>[0-9a-f]{64}) "
+    r"at=(?P<at>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)) sig=(?P<sig>[0-9a-f]{64})"
 )
+_CHECKPOINT_TIME = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _signature(body: str) -> str:
+    return hmac.digest(_checkpoint_key(), body.encode(), "sha256").hex()
 
 
 @dataclass(frozen=True)
@@ -334,14 +339,10 @@ class Checkpoint:
     hash: str
     at: datetime
 
-    @property
-    def _body(self) -> str:
-        at = self.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return f"audit-checkpoint v1 seq={self.seq} hash={self.hash} at={at}"
-
     def line(self) -> str:
-        signature = hmac.digest(_checkpoint_key(), self._body.encode(), "sha256").hex()
-        return f"{self._body} sig={signature}"
+        at = self.at.astimezone(UTC).strftime(_CHECKPOINT_TIME)
+        body = f"audit-checkpoint v1 seq={self.seq} hash={self.hash} at={at}"
+        return f"{body} sig={_signature(body)}"
 
     @classmethod
     def parse(cls, line: str) -> Checkpoint:
@@ -352,15 +353,14 @@ class Checkpoint:
                 "'audit-checkpoint v1 seq=N hash=... at=... sig=...', as verify_audit "
                 "--checkpoint prints it. Pass the whole line, in quotes."
             )
-        at = datetime.strptime(found["at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-        checkpoint = cls(seq=int(found["seq"]), hash=found["hash"], at=at)
-        expected = checkpoint.line().rsplit(" sig=", 1)[1]
-        if not hmac.compare_digest(expected, found["sig"]):
+        if not hmac.compare_digest(_signature(found["body"]), found["sig"]):
             raise CheckpointError(
                 "The checkpoint's signature does not match: the line was altered or forged, "
                 "or it was signed with another AUDIT_KEY. It proves nothing about the trail."
             )
-        return checkpoint
+        # Signed, so written by line(): the time is one it formatted.
+        at = datetime.strptime(found["at"], _CHECKPOINT_TIME).replace(tzinfo=UTC)
+        return cls(seq=int(found["seq"]), hash=found["hash"], at=at)
 
 
 def verify_chain(*, batch_size: int = 2000) -> tuple[int, ChainBreak | None]:

@@ -358,6 +358,7 @@ class VerifyAuditTestCase(BaseTestCase):
             line.replace("seq=5", "seq=4"),
             line.replace(self.entries[4].hash, self.entries[3].hash),
             re.sub(r"at=\S+", "at=2020-01-01T00:00:00Z", line),
+            re.sub(r"at=\S+", "at=2026-13-45T99:99:99Z", line),
             line[:-1] + ("0" if line[-1] != "0" else "1"),
         ]
         for forged in altered:
