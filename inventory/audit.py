@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -437,13 +437,13 @@ _JSON_FACTS = tuple(HASHED_FACTS.index(name) for name in ("request", "before", "
 _PENDING = Outcome.PENDING.value
 
 
-def _db_time(value: datetime | None, zone) -> str | None:
+def _db_time(value: datetime | None, zone: tzinfo) -> str | None:
     if value is not None and value.tzinfo is None:
         value = value.replace(tzinfo=zone)  # SQLite gives naive times, in the connection's zone
     return _time(value)
 
 
-def _db_facts(row: tuple, zone) -> list:
+def _db_facts(row: tuple, zone: tzinfo) -> list:
     """An entry's facts from a raw row, in the form they are hashed in (as entry_hash makes
     it from the model's values)."""
     facts = list(row[_FACTS])
@@ -453,7 +453,7 @@ def _db_facts(row: tuple, zone) -> list:
             facts[position] = _cost(Decimal(str(facts[position])))  # SQLite gives numbers
     for position in _JSON_FACTS:
         if facts[position] is not None:
-            facts[position] = json.loads(facts[position])  # both drivers give JSON as text
+            facts[position] = json.loads(facts[position])  # SQLite and psycopg give text
     return facts
 
 
