@@ -1,25 +1,35 @@
 """The audit trail's mechanics: who is acting, appending entries to the hash chain, giving a
 pending operation its outcome once, and walking the chain to prove it intact.
 
-Each entry's `hash` covers its facts and its predecessor's hash; appends are serialised
-on the chain head row, so the chain never forks. The outcome written later is sealed by
-its own `outcome_hash` over the entry's hash and the outcome fields.
+Each entry's `hash` covers its facts and its predecessor's hash; the outcome written later
+is sealed by its own `outcome_hash` over the entry's hash and the outcome fields. Both are
+HMAC-SHA256 under AUDIT_KEY, a secret kept outside the database: someone who can write to
+the database but does not hold the key cannot forge an entry or an outcome that verifies.
+Appends are serialised on the chain head row, which the database itself moves onto each new
+entry (see trail_guards), so the chain never forks and the head never moves back.
+
+A checkpoint is a signed (seq, hash) line printed for storage outside the database; a later
+walk proves the chain still passes through it, so even a rewrite by someone who holds the
+key and owns the tables shows.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
+import functools
+import hmac
 import ipaddress
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from inventory.models import (
@@ -74,29 +84,80 @@ def _normalised_ip(value: str | None) -> str | None:
 
 # --- hashing --------------------------------------------------------------------------------
 
+# What an entry's hash covers (every fact but the hash itself) and what its outcome seal
+# covers, in the order they are hashed: fixed here, so reordering the model's lists cannot
+# change a hash, and a new fact or outcome column stops the import until it is placed.
+HASHED_FACTS = (
+    *("seq", "created_at", "action", "actor_id", "actor_username", "ip", "user_agent"),
+    *("request_id", "country", "msisdn", "request", "before", "after", "monthly_cost"),
+    *("setup_cost", "form_token", "settles_id", "prev_hash"),
+)
+SEALED_OUTCOME = (
+    *("outcome", "provider_code", "provider_label", "http_status", "duration_ms", "reason"),
+    "completed_at",
+)
+assert set(HASHED_FACTS) == set(FACT_FIELDS) - {"hash"}
+assert set(SEALED_OUTCOME) == set(OUTCOME_FIELDS)
 
-def _plain(value: Any) -> Any:
-    """A stable JSON form for every value a trail column can hold."""
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="microseconds")
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    return value
+# The only columns whose values JSON cannot write as they are; every other one holds a
+# string, a number, None or JSON already.
+_CREATED_AT = HASHED_FACTS.index("created_at")
+_COSTS = (HASHED_FACTS.index("monthly_cost"), HASHED_FACTS.index("setup_cost"))
+_COMPLETED_AT = SEALED_OUTCOME.index("completed_at")
+# The cost columns keep four decimal places: a price given with more is hashed as stored.
+_COST_PLACES = Decimal("0.0001")
+_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def _digest(*parts: dict[str, Any] | str) -> str:
-    text = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+@functools.lru_cache(maxsize=4)
+def _derived_keys(secret: str) -> tuple[hmac.HMAC, bytes]:
+    """One key for entries and seals, another for checkpoints, both derived from AUDIT_KEY:
+    a checkpoint signature can never pass for an entry hash, nor the other way round. The
+    entry key comes as a keyed HMAC to copy for each message (cheaper than keying anew)."""
+    root = secret.encode()
+    entries = hmac.digest(root, b"numbers-portal audit entries v2", "sha256")
+    checkpoints = hmac.digest(root, b"numbers-portal audit checkpoints v1", "sha256")
+    return hmac.new(entries, digestmod="sha256"), checkpoints
+
+
+def _entry_mac() -> hmac.HMAC:
+    return _derived_keys(settings.AUDIT_KEY)[0]
+
+
+def _checkpoint_key() -> bytes:
+    return _derived_keys(settings.AUDIT_KEY)[1]
+
+
+def _mac(keyed: hmac.HMAC, message: list) -> str:
+    mac = keyed.copy()
+    mac.update(_JSON.encode(message).encode())
+    return mac.hexdigest()
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _cost(value: Decimal | None) -> str | None:
+    if value is None:
+        return None
+    return format(Decimal(value).quantize(_COST_PLACES).normalize(), "f")
 
 
 def entry_hash(entry: Operation) -> str:
-    facts = {name: _plain(getattr(entry, name)) for name in FACT_FIELDS if name != "hash"}
-    return _digest(facts)
+    """The keyed hash of an entry's facts (its `hash`, once linked)."""
+    facts = [getattr(entry, name) for name in HASHED_FACTS]
+    facts[_CREATED_AT] = _time(facts[_CREATED_AT])
+    for position in _COSTS:
+        facts[position] = _cost(facts[position])
+    return _mac(_entry_mac(), facts)
 
 
 def entry_outcome_hash(entry: Operation) -> str:
-    outcome = {name: _plain(getattr(entry, name)) for name in OUTCOME_FIELDS}
-    return _digest(entry.hash, outcome)
+    """The keyed seal over an entry's hash and its outcome (its `outcome_hash`)."""
+    outcome = [getattr(entry, name) for name in SEALED_OUTCOME]
+    outcome[_COMPLETED_AT] = _time(outcome[_COMPLETED_AT])
+    return _mac(_entry_mac(), [entry.hash, outcome])
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -104,14 +165,14 @@ def entry_outcome_hash(entry: Operation) -> str:
 
 @contextmanager
 def _chain_head() -> Iterator[AuditChainHead]:
-    """The locked head of the chain; appends made inside move it, and it is saved on the way
-    out. Locking this one row serialises appends, so the chain never forks."""
+    """The locked head of the chain. Locking this one row serialises appends, so the chain
+    never forks. The database moves the head onto each entry as it is inserted (a trigger),
+    so the head and the trail cannot disagree; the copy here only tracks it in memory."""
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
             pk=1, defaults={"seq": 0, "hash": GENESIS_HASH}
         )
         yield head
-        head.save(update_fields=["seq", "hash"])
 
 
 def _link(
@@ -242,52 +303,235 @@ class ChainBreak:
     problem: str
 
 
+@dataclass(frozen=True)
+class ChainReport:
+    """What a walk found: how many entries it checked, the first break if any, and the last
+    entry it checked (seq 0 and the genesis hash for an empty trail)."""
+
+    checked: int
+    broken: ChainBreak | None
+    last_seq: int
+    last_hash: str
+
+
+class CheckpointError(ValueError):
+    """A checkpoint line that is malformed, or whose signature does not match."""
+
+
+_CHECKPOINT = re.compile(
+    r"(?P<body>audit-checkpoint v1 seq=(?P<seq>\d{1,18}) hash=(?P<hash>[0-9a-f]{64}) "
+    r"at=(?P<at>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)) sig=(?P<sig>[0-9a-f]{64})"
+)
+_CHECKPOINT_TIME = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _signature(body: str) -> str:
+    return hmac.digest(_checkpoint_key(), body.encode(), "sha256").hex()
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed (seq, hash) of the chain, as one line for write-once storage outside the
+    database. The signature (HMAC under a key derived from AUDIT_KEY) covers the whole line
+    up to `sig=`, so neither the position, the hash nor the time can be changed."""
+
+    seq: int
+    hash: str
+    at: datetime
+
+    def line(self) -> str:
+        at = self.at.astimezone(UTC).strftime(_CHECKPOINT_TIME)
+        body = f"audit-checkpoint v1 seq={self.seq} hash={self.hash} at={at}"
+        return f"{body} sig={_signature(body)}"
+
+    @classmethod
+    def parse(cls, line: str) -> Checkpoint:
+        found = _CHECKPOINT.fullmatch(line.strip())
+        if found is None:
+            raise CheckpointError(
+                "That is not a checkpoint line. It looks like "
+                "'audit-checkpoint v1 seq=N hash=... at=... sig=...', as verify_audit "
+                "--checkpoint prints it. Pass the whole line, in quotes."
+            )
+        if not hmac.compare_digest(_signature(found["body"]), found["sig"]):
+            raise CheckpointError(
+                "The checkpoint's signature does not match: the line was altered or forged, "
+                "or it was signed with another AUDIT_KEY. It proves nothing about the trail."
+            )
+        # Signed, so written by line(): the time is one it formatted.
+        at = datetime.strptime(found["at"], _CHECKPOINT_TIME).replace(tzinfo=UTC)
+        return cls(seq=int(found["seq"]), hash=found["hash"], at=at)
+
+
 def verify_chain(*, batch_size: int = 2000) -> tuple[int, ChainBreak | None]:
-    """Walk the whole chain in order. Returns how many entries were checked and the first
-    broken link, if any. The chain head, read first, must match the last entry: that is
-    what reveals entries removed from the end. Entries appended during the walk are left
-    for the next one."""
-    head = AuditChainHead.objects.filter(pk=1).first()
-    entries = Operation.objects.order_by("seq")
-    if head is not None:
-        entries = entries.filter(seq__lte=head.seq)
-    expected_prev, expected_seq, checked, last = GENESIS_HASH, 1, 0, None
-    for entry in entries.iterator(chunk_size=batch_size):
-        problem = _problem_with(entry, expected_prev, expected_seq)
-        if problem:
-            return checked, ChainBreak(seq=entry.seq, entry_id=entry.pk, problem=problem)
-        expected_prev, expected_seq, checked, last = entry.hash, entry.seq + 1, checked + 1, entry
-    return checked, _problem_at_end(head, last)
+    """Walk the whole chain; how many entries were checked and the first break, if any."""
+    report = walk_chain(batch_size=batch_size)
+    return report.checked, report.broken
 
 
-def _problem_at_end(head: AuditChainHead | None, last: Operation | None) -> ChainBreak | None:
+# What each walk reads, in this order: raw rows, no model instances (the walk is the trail's
+# hot loop).
+_COLUMNS = ("id", *HASHED_FACTS, "hash", *SEALED_OUTCOME, "outcome_hash")
+_ID, _SEQ, _PREV = 0, 1 + HASHED_FACTS.index("seq"), 1 + HASHED_FACTS.index("prev_hash")
+_FACTS = slice(1, 1 + len(HASHED_FACTS))
+_HASH = 1 + len(HASHED_FACTS)
+_OUTCOMES = slice(_HASH + 1, _HASH + 1 + len(SEALED_OUTCOME))
+_OUTCOME = _HASH + 1 + SEALED_OUTCOME.index("outcome")
+_SEAL = _HASH + 1 + len(SEALED_OUTCOME)
+
+
+def walk_chain(*, batch_size: int = 2000, since: Checkpoint | None = None) -> ChainReport:
+    """Walk the chain in order to its last entry, checking each link, hash and seal, that
+    no entry lies beyond the chain head and that the trail reaches the head. With `since`,
+    also that the chain still passes through that checkpoint.
+
+    Reads in batches (flat memory). Entries appended while it walks are checked too: an
+    entry and the head's move onto it commit together, so an entry seen beyond the head is
+    compared with the head read again after seeing it, and only then called a break."""
+    walk = _Walk()
+    if since is not None and since.seq == 0 and since.hash != GENESIS_HASH:
+        return walk.report(ChainBreak(0, None, "the checkpoint does not start the chain"))
+    head = _read_head()
+    while True:
+        # The head was read before this batch's query; a head read during it is newer.
+        head_is_newer = False
+        rows = _batch(after=walk.last_seq, size=batch_size)
+        for row in rows:
+            seq = row[_SEQ]
+            if head is None or seq > head[0]:
+                head, head_is_newer = _read_head(), True
+                if head is None or seq > head[0]:
+                    return walk.report(ChainBreak(seq, row[_ID], _beyond_head(head)))
+            problem = walk.problem_with(row) or _misses_checkpoint(row, since)
+            if problem:
+                return walk.report(ChainBreak(seq, row[_ID], problem))
+            walk.advance(row)
+        if len(rows) < batch_size and not (head_is_newer and head[0] > walk.last_seq):
+            break
+    return walk.report(_problem_at_end(head, walk) or _short_of_checkpoint(walk, since))
+
+
+def _read_head() -> tuple[int, str] | None:
+    return AuditChainHead.objects.filter(pk=1).values_list("seq", "hash").first()
+
+
+def _batch(*, after: int, size: int) -> list[tuple]:
+    """The next entries after `after`, as the database gives them: Django's converters
+    would cost the walk a third of its speed, so _Walk.problem_with converts the few
+    columns that need it."""
+    with connection.cursor() as cursor:
+        cursor.execute(_batch_sql(), [after, size])
+        return cursor.fetchall()
+
+
+@functools.cache
+def _batch_sql() -> str:
+    columns = ", ".join(
+        connection.ops.quote_name(Operation._meta.get_field(name).column) for name in _COLUMNS
+    )
+    table = connection.ops.quote_name(Operation._meta.db_table)
+    return f"SELECT {columns} FROM {table} WHERE seq > %s ORDER BY seq LIMIT %s"  # noqa: S608
+
+
+_JSON_FACTS = tuple(HASHED_FACTS.index(name) for name in ("request", "before", "after"))
+_PENDING = Outcome.PENDING.value
+
+
+def _db_time(value: datetime | None, zone: tzinfo) -> str | None:
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=zone)  # SQLite gives naive times, in the connection's zone
+    return _time(value)
+
+
+def _db_facts(row: tuple, zone: tzinfo) -> list:
+    """An entry's facts from a raw row, in the form they are hashed in (as entry_hash makes
+    it from the model's values)."""
+    facts = list(row[_FACTS])
+    facts[_CREATED_AT] = _db_time(facts[_CREATED_AT], zone)
+    for position in _COSTS:
+        if facts[position] is not None:
+            facts[position] = _cost(Decimal(str(facts[position])))  # SQLite gives numbers
+    for position in _JSON_FACTS:
+        if facts[position] is not None:
+            facts[position] = json.loads(facts[position])  # SQLite and psycopg give text
+    return facts
+
+
+class _Walk:
+    """Where the walk stands: the entry it expects next and the last one it checked."""
+
+    def __init__(self):
+        self.checked, self.last_seq, self.last_hash, self.last_id = 0, 0, GENESIS_HASH, None
+        self.mac, self.zone = _entry_mac(), connection.timezone
+
+    def problem_with(self, row: tuple) -> str:
+        expected = self.last_seq + 1
+        if row[_SEQ] != expected:
+            return f"expected entry #{expected} here, found #{row[_SEQ]} (an entry is missing)"
+        if row[_PREV] != self.last_hash:
+            return "its link to the previous entry does not match (an entry was removed or altered)"
+        if not hmac.compare_digest(row[_HASH], _mac(self.mac, _db_facts(row, self.zone))):
+            return (
+                "its recorded facts do not match its hash (the entry was altered or forged, "
+                "or it was written with another AUDIT_KEY)"
+            )
+        if row[_OUTCOME] == _PENDING:
+            if row[_SEAL]:
+                return "it is pending but carries an outcome seal (the outcome was erased)"
+            return ""
+        outcome = list(row[_OUTCOMES])
+        outcome[_COMPLETED_AT] = _db_time(outcome[_COMPLETED_AT], self.zone)
+        if not hmac.compare_digest(row[_SEAL], _mac(self.mac, [row[_HASH], outcome])):
+            return "its outcome does not match its seal (the outcome was altered or forged)"
+        return ""
+
+    def advance(self, row: tuple) -> None:
+        self.checked += 1
+        self.last_seq, self.last_hash, self.last_id = row[_SEQ], row[_HASH], row[_ID]
+
+    def report(self, broken: ChainBreak | None) -> ChainReport:
+        return ChainReport(self.checked, broken, self.last_seq, self.last_hash)
+
+
+def _beyond_head(head: tuple[int, str] | None) -> str:
     if head is None:
-        if last is None:
-            return None
-        problem = "the chain head, which records the last entry, is missing"
-        return ChainBreak(seq=last.seq, entry_id=last.pk, problem=problem)
-    last_seq = last.seq if last is not None else 0
-    if head.seq != last_seq:
+        return "the chain head, which records the last entry, is missing"
+    return (
+        f"it lies beyond the chain head, which records #{head[0]} (the head was moved back, "
+        "or the entry was added without moving it)"
+    )
+
+
+def _misses_checkpoint(row: tuple, since: Checkpoint | None) -> str:
+    if since is None or row[_SEQ] != since.seq or row[_HASH] == since.hash:
+        return ""
+    return (
+        f"its hash differs from the checkpoint of {since.at:%Y-%m-%d %H:%M} UTC (the trail was "
+        "rewritten since that checkpoint)"
+    )
+
+
+def _problem_at_end(head: tuple[int, str] | None, walk: _Walk) -> ChainBreak | None:
+    if head is None:
+        return None  # an empty trail: any entry without a head is caught as beyond it
+    head_seq, head_hash = head
+    if walk.last_seq < head_seq:
         problem = (
-            f"the trail ends at #{last_seq} but the chain head records #{head.seq} "
+            f"the trail ends at #{walk.last_seq} but the chain head records #{head_seq} "
             "(entries at the end were removed)"
         )
-        return ChainBreak(seq=last_seq + 1, entry_id=None, problem=problem)
-    if head.hash != (last.hash if last is not None else GENESIS_HASH):
-        problem = "its hash does not match the chain head (the last entry was replaced)"
-        return ChainBreak(seq=last_seq, entry_id=last.pk if last else None, problem=problem)
+        return ChainBreak(seq=walk.last_seq + 1, entry_id=None, problem=problem)
+    if walk.last_seq == head_seq and head_hash != walk.last_hash:
+        problem = "its hash does not match the chain head (the entry or the head was replaced)"
+        return ChainBreak(seq=walk.last_seq, entry_id=walk.last_id, problem=problem)
     return None
 
 
-def _problem_with(entry: Operation, expected_prev: str, expected_seq: int) -> str:
-    if entry.seq != expected_seq:
-        return f"expected entry #{expected_seq} here, found #{entry.seq} (an entry is missing)"
-    if entry.prev_hash != expected_prev:
-        return "its link to the previous entry does not match (an entry was removed or altered)"
-    if entry.hash != entry_hash(entry):
-        return "its recorded facts do not match its hash (the entry was altered)"
-    if entry.outcome != Outcome.PENDING and entry.outcome_hash != entry_outcome_hash(entry):
-        return "its outcome does not match its seal (the outcome was altered)"
-    if entry.outcome == Outcome.PENDING and entry.outcome_hash:
-        return "it is pending but carries an outcome seal (the outcome was erased)"
-    return ""
+def _short_of_checkpoint(walk: _Walk, since: Checkpoint | None) -> ChainBreak | None:
+    if since is None or walk.last_seq >= since.seq:
+        return None
+    problem = (
+        f"the trail ends at #{walk.last_seq} but the checkpoint of {since.at:%Y-%m-%d %H:%M} "
+        f"UTC records #{since.seq} (entries were removed since that checkpoint)"
+    )
+    return ChainBreak(seq=walk.last_seq + 1, entry_id=None, problem=problem)

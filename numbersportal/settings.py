@@ -234,6 +234,15 @@ CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", default=60)
 # The inventory warns when the last successful sync is older than this.
 SYNC_STALE_AFTER = timedelta(minutes=env.int("SYNC_STALE_MINUTES", default=60))
 
+# --- The audit trail -----------------------------------------------------------------------
+
+# Keys the trail's hashes, outcome seals and checkpoints (HMAC-SHA256). Kept outside the
+# database, so someone who can write to it cannot forge an entry that verifies. The trail
+# verifies only under the key it was written with: keep it for as long as the trail. Unset
+# or empty in development: a fixed development key.
+DEV_AUDIT_KEY = "development-only-audit-key-never-use-in-production"
+AUDIT_KEY = env("AUDIT_KEY", default="") or DEV_AUDIT_KEY
+
 # --- Logging --------------------------------------------------------------------------------
 
 # One line per request (inventory.requests) and per API call (inventory.api), each with the
@@ -283,6 +292,11 @@ if PRODUCTION:
     _problems = []
     if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
         _problems.append("DJANGO_SECRET_KEY must be set to a random value of 50+ characters")
+    if AUDIT_KEY == DEV_AUDIT_KEY or len(AUDIT_KEY) < 32:
+        _problems.append(
+            "AUDIT_KEY must be set to a random value of 32+ characters, kept outside the "
+            "database (it keys the audit trail's hashes)"
+        )
     if not env("DJANGO_ALLOWED_HOSTS", default=""):
         _problems.append("DJANGO_ALLOWED_HOSTS must name the host(s) the portal answers on")
     if not env("NUMBERS_API_CLIENT_ID", default="") or not env(

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0004_inventory_filter_indexes"),
+        ("inventory", "0006_trail_guards_v2"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

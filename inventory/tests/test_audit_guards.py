@@ -1,12 +1,20 @@
-"""The database itself keeps the trail append-only, and concurrent appends never fork it."""
+"""The database itself keeps the trail append-only and its chain head moving forward only,
+and concurrent appends never fork the chain."""
 
 import threading
 
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from inventory.audit import Actor, audit_append, audit_append_many, audit_complete, verify_chain
-from inventory.models import Action, Operation, Outcome
+from inventory.audit import (
+    Actor,
+    audit_append,
+    audit_append_many,
+    audit_complete,
+    entry_hash,
+    verify_chain,
+)
+from inventory.models import Action, AuditChainHead, Operation, Outcome
 from inventory.tests.base import BaseTestCase
 from inventory.tests.transactional import TrailTransactionTestCase
 
@@ -15,13 +23,19 @@ class TrailGuardsTestCase(BaseTestCase):
     def setUp(self):
         actor = self.actor(self.operator)
         self.done = audit_append(
-            action=Action.ANNOTATE, actor=actor, msisdn="447700900001",
-            outcome=Outcome.SUCCEEDED, reason="Local notes changed.",
-        )  # fmt: skip
+            action=Action.ANNOTATE,
+            actor=actor,
+            msisdn="447700900001",
+            outcome=Outcome.SUCCEEDED,
+            reason="Local notes changed.",
+        )
         self.pending = audit_append(
-            action=Action.PURCHASE, actor=actor, country="GB", msisdn="447700900002",
+            action=Action.PURCHASE,
+            actor=actor,
+            country="GB",
+            msisdn="447700900002",
             request={"country": "GB", "msisdn": "447700900002"},
-        )  # fmt: skip
+        )
 
     def sql(self, statement, *params):
         """Run raw SQL as an intruder with database access would; a refusal is raised."""
@@ -117,6 +131,74 @@ class TrailGuardsTestCase(BaseTestCase):
             pending.pk,
         )
 
+    # --- the chain head and inserts ---------------------------------------------------------
+
+    def head(self) -> tuple[int, str]:
+        return AuditChainHead.objects.values_list("seq", "hash").get()
+
+    def test_the_chain_head_cannot_be_moved_back_or_forward_by_hand(self):
+        self.refused("UPDATE inventory_auditchainhead SET seq = 0, hash = %s", "0" * 64)
+        self.refused("UPDATE inventory_auditchainhead SET seq = 1, hash = %s", self.done.hash)
+        self.refused("UPDATE inventory_auditchainhead SET seq = seq + 1")
+        self.refused("UPDATE inventory_auditchainhead SET hash = %s", "f" * 64)
+        assert self.head() == (2, self.pending.hash)
+
+    def test_the_chain_head_cannot_be_deleted_or_doubled(self):
+        self.refused("DELETE FROM inventory_auditchainhead")
+        self.refused(
+            "INSERT INTO inventory_auditchainhead (id, seq, hash) VALUES (2, 0, %s)", "0" * 64
+        )
+        if connection.vendor == "postgresql":
+            self.refused("TRUNCATE inventory_auditchainhead")
+        assert self.head() == (2, self.pending.hash)
+
+    def insert(self, *, seq, prev_hash):
+        """A raw INSERT of a well-formed entry, as someone with write access could send it."""
+        entry = Operation(
+            seq=seq, action=Action.ANNOTATE, actor_username="intruder", prev_hash=prev_hash
+        )
+        entry.hash = entry_hash(entry)
+        with transaction.atomic():
+            entry.save(force_insert=True)
+        return entry
+
+    def test_an_insert_that_does_not_extend_the_chain_head_is_refused(self):
+        for seq, prev_hash in [
+            (4, self.pending.hash),  # leaves a gap
+            (3, self.done.hash),  # links to an older entry: a fork
+            (3, "0" * 64),
+            (1, "0" * 64),
+        ]:
+            with pytest.raises(DatabaseError, match="must extend the chain head"):
+                self.insert(seq=seq, prev_hash=prev_hash)
+        assert Operation.objects.count() == 2
+        assert self.head() == (2, self.pending.hash)
+
+    def test_an_insert_that_extends_the_head_moves_it_there(self):
+        entry = self.insert(seq=3, prev_hash=self.pending.hash)
+        assert self.head() == (3, entry.hash)
+
+    def test_a_many_row_insert_moves_the_head_row_by_row(self):
+        audit_append_many(
+            [{"action": Action.DRIFT_APPEARED, "outcome": Outcome.SUCCEEDED}] * 3,
+            actor=Actor.system("tests"),
+        )
+        last = Operation.objects.order_by("seq").last()
+        assert self.head() == (5, last.hash)
+        assert verify_chain() == (5, None)
+
+    def test_a_temporary_table_cannot_stand_in_for_the_chain_head(self):
+        if connection.vendor != "postgresql":
+            pytest.skip("temporary tables shadowing the head is a PostgreSQL concern")
+        self.sql(
+            "CREATE TEMPORARY TABLE inventory_auditchainhead (id bigint, seq bigint, hash text)"
+        )
+        self.sql("INSERT INTO inventory_auditchainhead VALUES (1, 41, 'forged')")
+        with pytest.raises(DatabaseError, match="must extend the chain head"):
+            self.insert(seq=42, prev_hash="forged")
+        self.sql("DROP TABLE pg_temp.inventory_auditchainhead")
+        assert self.head() == (2, self.pending.hash)
+
 
 WRITERS = 6
 ENTRIES_EACH = 10
@@ -134,14 +216,21 @@ class ConcurrentAppendTestCase(TrailTransactionTestCase):
                 start.wait()
                 for i in range(ENTRIES_EACH // 2):
                     audit_append(
-                        action=Action.ANNOTATE, actor=actor, msisdn=f"4477009{writer:02d}{i:03d}",
-                        outcome=Outcome.SUCCEEDED,
-                    )  # fmt: skip
-                    audit_append_many(
-                        [{"action": Action.DRIFT_APPEARED, "outcome": Outcome.SUCCEEDED,
-                          "msisdn": f"4477008{writer:02d}{i:03d}"}],
+                        action=Action.ANNOTATE,
                         actor=actor,
-                    )  # fmt: skip
+                        msisdn=f"4477009{writer:02d}{i:03d}",
+                        outcome=Outcome.SUCCEEDED,
+                    )
+                    audit_append_many(
+                        [
+                            {
+                                "action": Action.DRIFT_APPEARED,
+                                "outcome": Outcome.SUCCEEDED,
+                                "msisdn": f"4477008{writer:02d}{i:03d}",
+                            }
+                        ],
+                        actor=actor,
+                    )
             except Exception as error:  # reported below, with the writer that hit it
                 errors.append((writer, error))
             finally:

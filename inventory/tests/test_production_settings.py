@@ -31,6 +31,7 @@ def production_env(**changes) -> dict[str, str]:
         "HOME": str(Path.home()),
         "DJANGO_PRODUCTION": "true",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "AUDIT_KEY": secrets.token_urlsafe(48),
         "DJANGO_ALLOWED_HOSTS": HOST,
         "DJANGO_CSRF_TRUSTED_ORIGINS": f"https://{HOST}",
         "DATABASE_URL": DATABASE_URL,
@@ -71,6 +72,12 @@ def test_the_deployment_checklist_is_clean_at_warning_level():
             {"DJANGO_SECRET_KEY": "django-insecure-development-only-never-use-in-production"},
             "DJANGO_SECRET_KEY must be set",
         ),
+        ({"AUDIT_KEY": None}, "AUDIT_KEY must be set to a random value of 32+ characters"),
+        ({"AUDIT_KEY": "short-audit-key"}, "AUDIT_KEY must be set"),
+        (
+            {"AUDIT_KEY": "development-only-audit-key-never-use-in-production"},
+            "AUDIT_KEY must be set",
+        ),
         ({"DJANGO_ALLOWED_HOSTS": None}, "DJANGO_ALLOWED_HOSTS must name the host"),
         ({"NUMBERS_API_CLIENT_SECRET": None}, "NUMBERS_API_CLIENT_SECRET must be set"),
         ({"NUMBERS_API_CLIENT_ID": None}, "NUMBERS_API_CLIENT_ID and NUMBERS_API_CLIENT_SECRET"),
@@ -88,7 +95,7 @@ def test_production_mode_refuses_to_start_without_what_it_needs(changes, message
     assert "Production mode refuses to start" in result.stderr
     assert message in result.stderr
     # The refusal names what is missing, never a value it was given.
-    for name in ("NUMBERS_API_CLIENT_SECRET", "DJANGO_SECRET_KEY"):
+    for name in ("NUMBERS_API_CLIENT_SECRET", "DJANGO_SECRET_KEY", "AUDIT_KEY"):
         if name in env:
             assert env[name] not in result.stderr
 
