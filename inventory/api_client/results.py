@@ -33,6 +33,22 @@ class Quota:
 
 
 @dataclass(frozen=True)
+class Limitation:
+    """A restriction on one feature of a number: `direction` is INBOUND or OUTBOUND (the
+    API calls it `type`), `reach` DOMESTIC or INTERNATIONAL (either may be empty when the
+    API leaves it out)."""
+
+    feature: str
+    direction: str = ""
+    reach: str = ""
+
+    def as_api(self) -> dict[str, str]:
+        """The API's own shape, for the cache's JSON column."""
+        shape = {"feature": self.feature, "type": self.direction, "reach": self.reach}
+        return {name: value for name, value in shape.items() if value}
+
+
+@dataclass(frozen=True)
 class AvailableNumber:
     country: str
     msisdn: str
@@ -40,6 +56,7 @@ class AvailableNumber:
     features: tuple[str, ...]
     cost: Decimal | None
     initial_price: Decimal | None
+    limitations: tuple[Limitation, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,6 +71,10 @@ class OwnedNumber:
     voice_callback_value: str = ""
     voice_status_callback: str = ""
     app_id: str = ""
+    messages_callback_type: str = ""
+    messages_callback_value: str = ""
+    limitations: tuple[Limitation, ...] = ()
+    cost: Decimal | None = None  # the monthly rent, when the owned list shows it
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
 
@@ -63,6 +84,9 @@ class Page(Generic[T]):
     index: int
     size: int
     items: tuple[T, ...]
+    # Records of this page the portal could not read, each named for people ("the record
+    # for 447700900001", "the 3rd record"): left out of `items`.
+    unreadable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +97,9 @@ class Confirmation:
     label: str
     http_status: int
     duration_ms: int
+    # True when the client sent the request more than once (after a token refresh or a
+    # throttling answer); only the last copy's answer is this one.
+    resent: bool = False
 
 
 @dataclass(frozen=True)
