@@ -91,6 +91,13 @@ def _list_account(client: api.NumbersApiClient, *, on_page: Callable[[int, int],
             raise SyncIncomplete(
                 f"The account changed during the sync ({expected} numbers, then {page.count})."
             )
+        if page.unreadable:  # a listing with a hole in it proves nothing about that number
+            more = len(page.unreadable) - 3
+            named = ", ".join(page.unreadable[:3]) + (f" and {more} more" if more > 0 else "")
+            raise SyncIncomplete(
+                f"The API sent {named} on page {index} without the fields the portal needs "
+                "(msisdn, country, type); the whole listing is refused."
+            )
         numbers.update((number.msisdn, number) for number in page.items)
         on_page(len(numbers), index)
         if not page.items or index * 100 >= expected:
