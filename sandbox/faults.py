@@ -24,6 +24,7 @@ KINDS = (
     "not_subscribed",  # 401: the app has no API product for this path
     "forbidden",  # 403 in KPN's envelope: the project is not entitled to the product
     "kpn_error",  # KPN's error envelope at `status`, its message in `label`
+    "invalid_client",  # refused client credentials: an Apigee fault, or OAuth's shape (`shape`)
     "provider_code",  # the provider's {"error-code": code, "error-code-label": label} at `status`
     "empty_list",  # a list answer with nothing in it, in the `shape` asked for
     "broken_record",  # the real list answer with `drop` removed from its first record
@@ -38,9 +39,11 @@ DEFAULT_STATUS = {
     "spike_arrest": 429,
     "not_subscribed": 401,
     "forbidden": 403,
+    "invalid_client": 401,
     "provider_code": 200,
 }
 EMPTY_SHAPES = ("bare", "count", "numbers", "count_and_numbers")
+CLIENT_SHAPES = ("fault", "oauth")  # invalid_client: Apigee's fault, or RFC 6749's error
 ANY_OPERATION = "*"
 
 
@@ -57,7 +60,7 @@ class Fault:
     skip: int = 0  # matching calls still to let through before firing
     code: str = "420"  # provider_code: the error-code to send
     label: str = ""  # provider_code: its label; kpn_error: the envelope's message
-    shape: str = "bare"  # empty_list: one of EMPTY_SHAPES
+    shape: str = ""  # empty_list: one of EMPTY_SHAPES ("bare"); invalid_client: CLIENT_SHAPES
     drop: tuple[str, ...] = ("type", "features")  # broken_record: the fields to leave out
 
     @property
@@ -85,7 +88,7 @@ def fault_problems(spec: dict) -> dict[str, str]:
         "skip": lambda v: _is_int(v) and v >= 0,
         "code": lambda v: isinstance(v, str) and v.isdigit() and len(v) <= 4,
         "label": lambda v: isinstance(v, str) and len(v) <= 500,
-        "shape": lambda v: v in EMPTY_SHAPES,
+        "shape": lambda v: v in _shapes_of(spec.get("kind")),
         "drop": lambda v: isinstance(v, list) and all(isinstance(n, str) for n in v),
     }
     for name, valid in checks.items():
@@ -94,6 +97,10 @@ def fault_problems(spec: dict) -> dict[str, str]:
     unknown = set(spec) - set(checks) - {"operation", "kind"}
     problems.update(dict.fromkeys(unknown, "Unknown field."))
     return problems
+
+
+def _shapes_of(kind) -> tuple[str, ...]:
+    return CLIENT_SHAPES if kind == "invalid_client" else EMPTY_SHAPES
 
 
 def _is_int(value) -> bool:
@@ -127,7 +134,7 @@ class FaultBook:
                 skip=spec.get("skip", 0),
                 code=spec.get("code", "420"),
                 label=spec.get("label", ""),
-                shape=spec.get("shape", "bare"),
+                shape=spec.get("shape", _shapes_of(spec["kind"])[0]),
                 drop=tuple(spec.get("drop", ("type", "features"))),
             )
             self._next_id += 1

@@ -143,6 +143,7 @@ _ANSWERS: dict[str, Callable[[Fault], HttpResponse]] = {
     "kpn_error": lambda fault: responses.kpn_error(
         fault.status, fault.label or "The request could not be completed."
     ),
+    "invalid_client": lambda fault: responses.invalid_client(fault.status, fault.shape),
     "provider_code": lambda fault: responses.provider_answer(
         fault.status, fault.code, fault.label or "method failed"
     ),

@@ -94,6 +94,16 @@ def kpn_error(status: int, message: str) -> JsonResponse:
     return json_answer(body, status)
 
 
+def invalid_client(status: int, shape: str) -> JsonResponse:
+    """Client credentials refused, as an Apigee fault or in OAuth's own words (RFC 6749)."""
+    if shape == "oauth":
+        body = {"error": "invalid_client", "error_description": "The client is not known."}
+        return json_answer(body, status)
+    return gateway_fault(
+        status, "The client identifier is not known.", "oauth.v2.InvalidClientIdentifier"
+    )
+
+
 def not_entitled() -> JsonResponse:
     """403 from KPN's proxy: the developer project is not entitled to the API product."""
     return kpn_error(403, "The project is not entitled to use this API product.")
