@@ -10,7 +10,7 @@ import time
 
 from django.http import HttpRequest, JsonResponse
 
-from . import catalogue, params
+from . import catalogue, openapi, params
 from .faults import fault_problems
 from .options import option_problems
 from .params import FEATURES
@@ -111,6 +111,12 @@ def owned(request: HttpRequest, sim) -> JsonResponse:
     changed = sum(sim.store.configure(msisdn, fields) for msisdn, fields in changes)
     counts = {"added": added, "removed": removed, "changed": changed}
     return JsonResponse({**counts, "owned_count": sim.store.owned_count()})
+
+
+@_control("GET")
+def openapi_description(request: HttpRequest, sim) -> JsonResponse:
+    """What the sandbox claims to answer, for tools that check it (schemathesis)."""
+    return JsonResponse(openapi.description())
 
 
 @_control("POST")
