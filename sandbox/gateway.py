@@ -1,8 +1,9 @@
 """The simulated API gateway every API and token call passes through.
 
 In order: count the call, add the configured latency, identify the client (a 401 here costs
-no quota), take quota (429 past it), check the method, then run the operation, unless a
-queued fault fires instead. Every answer leaves with the gateway's headers.
+no quota), pass the spike arrest and take quota (429 past either), check the method, then
+run the operation, unless a queued fault fires instead. Every answer leaves with the
+gateway's headers.
 """
 
 import json
@@ -80,6 +81,8 @@ def _pass(
     if refusal is not None:
         return _dress(refusal, sim.quota.peek(client, key, now))
     verdict = sim.quota.take(client, key, now)
+    if not verdict.allowed and verdict.spike_rate is not None:
+        return _dress(responses.spike_arrest(429, per_second=verdict.spike_rate), verdict)
     if not verdict.allowed:
         return _dress(responses.throttled(verdict.retry_after), verdict)
     if operation.method and request.method != operation.method:

@@ -109,6 +109,7 @@ class NumbersApiClient:
         )
         self._session.register_compliance_hook("access_token_response", self._check_token_response)
         self._quotas: dict[str, Quota] = {}
+        self._answered_at: dict[str, float] = {}  # kind of call -> when its last answer came
 
     # --- operations ---
 
@@ -348,6 +349,7 @@ class NumbersApiClient:
                     "duration_ms": elapsed,
                 },
             )
+        self._answered_at[f"{method} {path}"] = time.monotonic()
         self._remember_quota(f"{method} {path}", response)
         return response
 
@@ -359,11 +361,18 @@ class NumbersApiClient:
         self._cache.set(_quota_key(key), quota, timeout=24 * 3600)
 
     def _respect_quota(self, key: str, deadline: float) -> None:
-        """Wait for the next quota window rather than spend a call on a certain 429."""
+        """Wait rather than spend a call on a certain refusal: for the next window when the
+        quota is used up, and for the next slot of a spike arrest (measured from the last
+        answer, so the gateway sees the gap however long the call took to arrive)."""
         quota = self._quotas.get(key)
-        if not quota or quota.remaining != 0 or quota.reset_at is None:
+        if not quota:
             return
-        wait = (quota.reset_at - datetime.now(tz=UTC)).total_seconds() + 0.01
+        wait = 0.0
+        if quota.remaining == 0 and quota.reset_at is not None:
+            wait = (quota.reset_at - datetime.now(tz=UTC)).total_seconds() + 0.01
+        if quota.spacing and key in self._answered_at:
+            next_slot = self._answered_at[key] + quota.spacing + 0.01
+            wait = max(wait, next_slot - time.monotonic())
         if 0 < wait < deadline - time.monotonic():
             self._sleep(wait)
 

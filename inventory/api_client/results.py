@@ -13,6 +13,8 @@ from django.conf import settings
 
 T = TypeVar("T")
 
+_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
+
 
 @dataclass(frozen=True)
 class Quota:
@@ -30,6 +32,23 @@ class Quota:
         if self.limit is None or self.used is None:
             return None
         return max(self.limit - self.used, 0)
+
+    @property
+    def window_seconds(self) -> int | None:
+        seconds = _UNIT_SECONDS.get(self.time_unit.strip().lower().rstrip("s"))
+        return self.interval * seconds if seconds and self.interval else None
+
+    @property
+    def spacing(self) -> float:
+        """Seconds to leave between two calls of this kind so as to spread the window's
+        allowance evenly: an Apigee gateway puts a spike arrest of the same rate behind a
+        per-minute quota, smoothing it to one call per slot. Only for windows of a minute or
+        less (spreading a daily quota would stall the portal) and rates under 20 a second."""
+        window = self.window_seconds
+        if not window or window > 60 or not self.limit:
+            return 0.0
+        spacing = window / self.limit
+        return spacing if spacing >= 0.05 else 0.0
 
 
 @dataclass(frozen=True)
