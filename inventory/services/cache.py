@@ -127,6 +127,7 @@ def cache_purchase(*, offer: api.AvailableNumber, entry: Operation) -> None:
             "has_sms": "SMS" in features,
             "has_voice": "VOICE" in features,
             "has_mms": "MMS" in features,
+            "limitations": [limitation.as_api() for limitation in offer.limitations],
             "monthly_cost": entry.monthly_cost,
             "setup_cost": entry.setup_cost,
             "purchased_at": entry.completed_at or timezone.now(),
