@@ -40,7 +40,7 @@ def on_sale(client, type="mobile-lvn"):
 
 def readable(message: str) -> None:
     """What every message a person sees must be: a sentence, not a repr, one full stop."""
-    assert message.endswith((".", "s."))
+    assert message.endswith(".")
     assert ".." not in message
     assert "{" not in message
     assert "'" not in message.replace("portal's", "").replace("app's", "")
