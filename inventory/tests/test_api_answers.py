@@ -5,9 +5,17 @@ sentence a person sees, how many calls went out, and for a change what the recor
 import dataclasses
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inventory import api_client as api
-from inventory.api_client.wire import field_errors
+from inventory.api_client.wire import (
+    field_errors,
+    names_invalid_client,
+    parse_available,
+    parse_owned,
+    parse_page,
+)
 from inventory.errors import api_error_message
 from inventory.models import Outcome, OwnedNumber
 from inventory.services import number_cancel, number_purchase
@@ -442,3 +450,46 @@ class RefusedChangeTestCase(BaseTestCase):
         assert "authentication failed" in entry.reason
         assert self.sandbox.owned_number(self.offer.msisdn) is not None
         assert self.sandbox.calls(CANCEL_CALL) == 1
+
+
+# --- no body, however odd, breaks the readers ----------------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+RECORD_KEYS = st.sampled_from(
+    ["country", "msisdn", "type", "features", "cost", "initialPrice", "limitations",
+     "messagesCallbackType", "messagesCallbackValue", "moHttpUrl", "app_id"]
+)  # fmt: skip
+RECORDS = st.dictionaries(RECORD_KEYS, JSON_VALUES, max_size=8)
+LISTS = st.fixed_dictionaries(
+    {}, optional={"count": JSON_VALUES, "numbers": st.lists(RECORDS | JSON_VALUES, max_size=5)}
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=LISTS | JSON_VALUES, index=st.integers(1, 5), size=st.integers(1, 100))
+def test_any_list_body_is_read_or_refused_as_unreadable(body, index, size):
+    for parse in (parse_available, parse_owned):
+        try:
+            page = parse_page(body, parse, index=index, size=size)
+        except api.ApiBadResponse as error:
+            readable(str(error))
+            continue
+        assert page.count >= 0
+        assert len(page.items) + len(page.unreadable) == len(body.get("numbers") or [])
+        for name in page.unreadable:
+            assert name.startswith(("the record for ", "record "))
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=JSON_VALUES)
+def test_any_error_body_gives_words_or_nothing_never_a_repr(body):
+    for name, words in field_errors(body).items():
+        assert isinstance(name, str)
+        assert "{" not in words or "{" in str(body)  # the provider's own braces only
+    names_invalid_client(body)  # never raises
