@@ -26,7 +26,7 @@ def api_error_message(error: api.ApiError, *, doing: str) -> str:
         # Its message names what to check (the app's product, the base URL).
         return f"The {doing} did not run. {sentence(error.message)}"
     if isinstance(error, api.ApiRequestInvalid):
-        details = "; ".join(f"{field}: {text}" for field, text in error.errors.items())
+        details = "; ".join(f"{field}: {text.rstrip('. ')}" for field, text in error.errors.items())
         return sentence(f"The Phone Numbers API refused the {doing}: {details or error.message}")
     if isinstance(error, api.ApiBadResponse) and (error.status or 0) >= 500:
         return (

@@ -397,7 +397,8 @@ class NumbersApiClient:
     def _error_for(self, response: requests.Response, body: Any) -> ApiError:
         """The error an answer that is not a success stands for, with words for people."""
         status = response.status_code
-        said = describe_body(response, body)
+        # The provider's words go in parentheses, without a full stop of their own.
+        said = describe_body(response, body).rstrip(". ")
         quoted = f": {said}" if said else ""
         if is_rate_limited(response, body):
             why = "calls came too fast" if is_spike_arrest(body) else "its quota is used up"
@@ -436,7 +437,7 @@ class NumbersApiClient:
             )
         if status == 400:
             errors = field_errors(body)
-            summary = "; ".join(f"{k}: {v}" for k, v in errors.items()) or said
+            summary = "; ".join(f"{k}: {v.rstrip('. ')}" for k, v in errors.items()) or said
             return ApiRequestInvalid(
                 sentence(f"The API refused the request ({summary or 'invalid request'})"),
                 status=400,
