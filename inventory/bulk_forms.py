@@ -4,7 +4,6 @@ inventory, relabelling them, confirming a batch, and naming destinations."""
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 from django import forms
 from django.core import signing
@@ -21,15 +20,7 @@ MSISDN = re.compile(r"^[1-9][0-9]{6,14}$")
 
 def offer_pick(offer: AvailableNumber) -> str:
     """The value of a search result's checkbox: the offer as it was shown, signed."""
-    money = {"cost": offer.cost, "initial_price": offer.initial_price}
-    fields = {
-        "country": offer.country,
-        "msisdn": offer.msisdn,
-        "type": offer.type,
-        "features": list(offer.features),
-        **{name: str(value) if value is not None else None for name, value in money.items()},
-    }
-    return signing.dumps(fields, salt=PICK_SALT, compress=True)
+    return signing.dumps(offer.as_plain(), salt=PICK_SALT, compress=True)
 
 
 class ValuesField(forms.MultipleChoiceField):
@@ -57,18 +48,7 @@ class OfferPicksForm(forms.Form):
                     "These search results are too old to pick from; search again.",
                     code="stale",
                 ) from bad
-            offers.append(
-                AvailableNumber(
-                    country=fields["country"],
-                    msisdn=fields["msisdn"],
-                    type=fields["type"],
-                    features=tuple(fields["features"]),
-                    cost=Decimal(fields["cost"]) if fields["cost"] else None,
-                    initial_price=Decimal(fields["initial_price"])
-                    if fields["initial_price"]
-                    else None,
-                )
-            )
+            offers.append(AvailableNumber.from_plain(fields))
         return offers
 
 

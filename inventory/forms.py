@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 import phonenumbers
 from django import forms
@@ -199,31 +198,12 @@ class PurchaseConfirmForm(forms.Form):
 
     @classmethod
     def for_offer(cls, offer: AvailableNumber, *, token: str) -> PurchaseConfirmForm:
-        money = {"cost": offer.cost, "initial_price": offer.initial_price}
-        fields = {
-            "country": offer.country,
-            "msisdn": offer.msisdn,
-            "type": offer.type,
-            "features": list(offer.features),
-            **{name: str(value) if value is not None else None for name, value in money.items()},
-            "token": token,
-        }
+        fields = {**offer.as_plain(), "token": token}
         return cls(initial={"offer": cls.base_fields["offer"].sign(fields)})
 
     def offer_and_token(self) -> tuple[AvailableNumber, str]:
         fields = self.cleaned_data["offer"]
-        money = {
-            name: Decimal(fields[name]) if fields[name] else None
-            for name in ("cost", "initial_price")
-        }
-        offer = AvailableNumber(
-            country=fields["country"],
-            msisdn=fields["msisdn"],
-            type=fields["type"],
-            features=tuple(fields["features"]),
-            **money,
-        )
-        return offer, fields["token"]
+        return AvailableNumber.from_plain(fields), fields["token"]
 
 
 # --- inventory ------------------------------------------------------------------------------

@@ -45,6 +45,14 @@ class OwnedNumber(models.Model):
     voice_callback_value = models.CharField(max_length=500, blank=True)
     voice_status_callback = models.CharField(max_length=500, blank=True)
     app_id = models.CharField("application id", max_length=64, blank=True)
+    messages_callback_type = models.CharField("messages webhook type", max_length=20, blank=True)
+    messages_callback_value = models.CharField("messages webhook", max_length=500, blank=True)
+    # [{"feature": "SMS", "type": "OUTBOUND", "reach": "INTERNATIONAL"}, ...], as the API says.
+    limitations = models.JSONField(default=list, blank=True)
+    # The monthly rent the owned list shows, when it shows one (not what the portal paid):
+    # the API's decimal string in EUR ("1.25"), kept as text so that a sync compares it, and
+    # the audit trail records it, exactly as the API sent it.
+    listed_monthly_cost = models.CharField(max_length=20, blank=True)
     # Everything the API returned for this number, verbatim, for the number page.
     api_fields = models.JSONField(default=dict)
 

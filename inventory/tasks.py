@@ -8,8 +8,6 @@ started before it sends anything (DESIGN §2.11).
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib.auth import get_user_model
 from django_tasks import TaskContext, task
 
@@ -56,17 +54,7 @@ def purchase_task(
 ) -> str:
     """Buy one number at the confirmed price (an approved request, a script)."""
     actor = _actor(user_id, fallback="portal")
-    money = {
-        name: Decimal(offer[name]) if offer.get(name) else None
-        for name in ("cost", "initial_price")
-    }
-    available = api.AvailableNumber(
-        country=offer["country"],
-        msisdn=offer["msisdn"],
-        type=offer["type"],
-        features=tuple(offer.get("features", ())),
-        **money,
-    )
+    available = api.AvailableNumber.from_plain(offer)
     earlier = operations.operation_replay(form_token=form_token, actor=actor)
     if earlier is not None and _is_retry(context):
         entry = settlement.operation_resume(entry=earlier, actor=actor)

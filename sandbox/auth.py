@@ -12,6 +12,7 @@ from urllib.parse import unquote_plus
 from django.http import HttpRequest, JsonResponse
 
 from . import responses
+from .responses import json_answer
 
 GRANT_TYPE = "client_credentials"
 # The bucket (for quota) of a caller the gateway cannot identify.
@@ -50,12 +51,12 @@ def issue_token(sim, request: HttpRequest, client: str) -> JsonResponse:
     body = _token_body(sim, client)
     ttl = sim.options.token_ttl
     sim.store.save_token(digest(body["access_token"]), client, time.time() + ttl)
-    return JsonResponse(body)
+    return json_answer(body)
 
 
 def pretend_token(sim, request: HttpRequest, client: str) -> JsonResponse:
     """A token response whose token was never stored (for the "ignore" fault)."""
-    return _refusal(sim, request) or JsonResponse(_token_body(sim, client))
+    return _refusal(sim, request) or json_answer(_token_body(sim, client))
 
 
 def _refusal(sim, request: HttpRequest) -> JsonResponse | None:
@@ -75,16 +76,23 @@ def _refusal(sim, request: HttpRequest) -> JsonResponse | None:
 
 
 def _token_body(sim, client: str) -> dict[str, str]:
-    # Apigee answers with strings only, numbers included.
+    # Apigee answers with strings only, numbers included; KPN adds what it knows of the app
+    # (its products, organisation, developer and level) and an empty refresh token.
     return {
         "refresh_token_expires_in": "0",
+        "api_product_list": "[phone-numbers-sandbox]",
+        "organization_name": "sandbox",
+        "developer_email": "developer@sandbox.invalid",
         "token_type": "Bearer",
         "issued_at": str(int(time.time() * 1000)),
         "client_id": client,
         "access_token": secrets.token_urlsafe(24),
         "application_name": str(uuid.uuid5(uuid.NAMESPACE_URL, f"sandbox:{client}")),
+        "level": "sandbox",
         "scope": "",
         "expires_in": str(sim.options.token_ttl),
+        "refresh_token": "",
+        "refresh_count": "0",
         "status": "approved",
     }
 
@@ -105,4 +113,4 @@ def _credentials(request: HttpRequest) -> tuple[str, str] | None:
 
 
 def _oauth_error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"ErrorCode": code, "Error": message}, status=status)
+    return json_answer({"ErrorCode": code, "Error": message}, status)

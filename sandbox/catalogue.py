@@ -11,6 +11,8 @@ Nothing in this module is stored: the catalogue is rebuilt lazily, per country, 
 import functools
 import random
 import threading
+import uuid
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -73,9 +75,10 @@ class Listing:
     features: tuple[str, ...]
     cost: str  # monthly rent, EUR
     initial_price: str  # set-up fee, EUR
+    limitations: tuple[tuple[str, str, str], ...] = ()  # (feature, direction, reach)
 
     def as_api(self) -> dict:
-        return {
+        shape = {
             "country": self.country,
             "msisdn": self.msisdn,
             "type": self.type,
@@ -83,16 +86,45 @@ class Listing:
             "initialPrice": self.initial_price,
             "features": list(self.features),
         }
+        if self.limitations:
+            shape["limitations"] = limitations_as_api(self.limitations)
+        return shape
 
 
 @dataclass(frozen=True, slots=True)
 class Starter:
-    """A number an account owns from the start (or gains out-of-band): no configuration yet."""
+    """A number an account owns from the start (or gains out-of-band). Some already have a
+    messages webhook set elsewhere, limitations, or a rent the owned list shows."""
 
     country: str
     msisdn: str
     type: str
     features: tuple[str, ...]
+    limitations: tuple[tuple[str, str, str], ...] = ()
+    messages_app: str = ""  # the application the number's messages go to, if any
+    cost: str = ""  # the monthly rent the owned list shows, if it shows one
+
+
+def limitations_for(msisdn: str, number_type: str, features) -> tuple[tuple[str, str, str], ...]:
+    """What a number cannot do, decided by its digits (so a seed's catalogue stays the same):
+    toll-free numbers take calls from their own country only; one SMS number in five sends
+    no messages abroad."""
+    if number_type == TOLL_FREE:
+        return (("VOICE", "INBOUND", "DOMESTIC"),)
+    if "SMS" in features and _digits_hash(msisdn) % 5 == 0:
+        return (("SMS", "OUTBOUND", "INTERNATIONAL"),)
+    return ()
+
+
+def limitations_as_api(limitations) -> list[dict[str, str]]:
+    return [
+        {"feature": feature, "type": direction, "reach": reach}
+        for feature, direction, reach in limitations
+    ]
+
+
+def _digits_hash(msisdn: str) -> int:
+    return zlib.crc32(msisdn.encode())
 
 
 def accepted_library_types(country: str, number_type: str) -> frozenset:
@@ -187,10 +219,26 @@ def starter_numbers(seed: int, count: int, *, label: str = "owned", avoid=frozen
             rng = random.Random(f"{label}:{attempt}:{seed}:{country}:{number_type}")
             found = explore(country, number_type, rng, want, taken, for_sale=False)
             starters.extend(
-                Starter(country, m, number_type, _features(country, number_type, rng))
+                _starter(country, m, number_type, _features(country, number_type, rng))
                 for m in found
             )
     return starters
+
+
+def _starter(country: str, msisdn: str, number_type: str, features) -> Starter:
+    """Every fourth number has its messages routed to an application (in the provider's
+    dashboard, not through the portal); every third shows its rent in the owned list."""
+    spread = _digits_hash(msisdn)
+    app = str(uuid.uuid5(uuid.NAMESPACE_URL, f"app:{msisdn}"))
+    return Starter(
+        country=country,
+        msisdn=msisdn,
+        type=number_type,
+        features=features,
+        limitations=limitations_for(msisdn, number_type, features),
+        messages_app=app if spread % 4 == 1 else "",
+        cost=_MONTHLY[country][NUMBER_TYPES.index(number_type)] if spread % 3 == 2 else "",
+    )
 
 
 def _interleaved_combinations() -> list[tuple[str, str]]:
@@ -271,13 +319,15 @@ def _listing(country: str, number_type: str, msisdn: str, rng: random.Random) ->
     if _is_golden(msisdn):
         monthly *= _GOLDEN_RENT_FACTOR
         setup += _GOLDEN_SETUP_FEE
+    features = _features(country, number_type, rng)
     return Listing(
         country=country,
         msisdn=msisdn,
         type=number_type,
-        features=_features(country, number_type, rng),
+        features=features,
         cost=str(monthly.quantize(_CENTS)),
         initial_price=str(setup.quantize(_CENTS)),
+        limitations=limitations_for(msisdn, number_type, features),
     )
 
 
@@ -287,8 +337,10 @@ def _is_golden(msisdn: str) -> bool:
 
 
 def _features(country: str, number_type: str, rng: random.Random) -> tuple[str, ...]:
+    # KPN documents SMS and VOICE only (upstream also lists MMS for North American mobiles):
+    # the sandbox sells what KPN's description promises.
     if number_type == MOBILE:
-        return ("VOICE", "SMS", "MMS") if country in ("US", "CA") else ("VOICE", "SMS")
+        return ("VOICE", "SMS")
     if number_type == LANDLINE and rng.random() < 0.3:
         return ("VOICE", "SMS")
     return ("VOICE",)

@@ -10,7 +10,7 @@ import time
 
 from django.http import HttpRequest, JsonResponse
 
-from . import catalogue, params
+from . import catalogue, openapi, params
 from .faults import fault_problems
 from .options import option_problems
 from .params import FEATURES
@@ -113,6 +113,12 @@ def owned(request: HttpRequest, sim) -> JsonResponse:
     return JsonResponse({**counts, "owned_count": sim.store.owned_count()})
 
 
+@_control("GET")
+def openapi_description(request: HttpRequest, sim) -> JsonResponse:
+    """What the sandbox claims to answer, for tools that check it (schemathesis)."""
+    return JsonResponse(openapi.description())
+
+
 @_control("POST")
 def expire_tokens(request: HttpRequest, sim) -> JsonResponse:
     return JsonResponse({"expired": sim.store.expire_tokens(time.time())})
@@ -155,7 +161,8 @@ def _number_from(item) -> OwnedNumber:
     """An owned number from {"country", "msisdn", "type", "features", config fields...}."""
     if not isinstance(item, dict):
         raise BadRequest({"add": "Each item must be an object."})
-    unknown = set(item) - {"country", "msisdn", "type", "features", *CONFIG_FIELDS}
+    known = {"country", "msisdn", "type", "features", "limitations", "cost", *CONFIG_FIELDS}
+    unknown = set(item) - known
     country, number_type = item.get("country"), item.get("type")
     features = item.get("features", ["VOICE"])
     problems = {f"add.{name}": "Unknown field." for name in unknown}
@@ -165,11 +172,28 @@ def _number_from(item) -> OwnedNumber:
         problems["add.type"] = f"Must be one of {', '.join(catalogue.NUMBER_TYPES)}."
     if not isinstance(features, list) or not set(features) <= set(FEATURES):
         problems["add.features"] = f"Must be a list drawn from {', '.join(FEATURES)}."
+    limitations = _limitations_from(item.get("limitations", []), problems)
+    cost = item.get("cost", "")
+    if not isinstance(cost, str) or (cost and not params.DECIMAL.fullmatch(cost)):
+        problems["add.cost"] = 'Must be a decimal string such as "1.25".'
     config = _config_from(item, "add")
     if problems:
         raise BadRequest(problems)
     msisdn = _msisdn_from(item.get("msisdn"), "add.msisdn")
-    return OwnedNumber(country, msisdn, number_type, tuple(features), config)
+    return OwnedNumber(
+        country, msisdn, number_type, tuple(features), config, limitations=limitations, cost=cost
+    )
+
+
+def _limitations_from(value, problems: dict) -> tuple[tuple[str, str, str], ...]:
+    """[{"feature": "SMS", "type": "OUTBOUND", "reach": "INTERNATIONAL"}, ...]"""
+    words = ("feature", "type", "reach")
+    if not isinstance(value, list) or not all(
+        isinstance(item, dict) and set(item) == set(words) for item in value
+    ):
+        problems["add.limitations"] = "Must be a list of {feature, type, reach} objects."
+        return ()
+    return tuple(tuple(str(item[word]) for word in words) for item in value)
 
 
 def _change_from(item, sim) -> tuple[str, dict[str, str | None]]:

@@ -47,8 +47,10 @@ class SandboxControl:
         return self.state(numbers=False)["responses"].get(operation, {})
 
     def fault(self, operation: str, kind: str, **options) -> dict:
-        """Queue a fault: kind is delay, timeout, reset, error, throttle, malformed or ignore;
-        options are status, delay, after_effect, count, rate and skip."""
+        """Queue a fault (kinds in sandbox/faults.py and the README: delay, timeout, reset,
+        error, throttle, malformed, ignore, quota, spike_arrest, not_subscribed, forbidden,
+        kpn_error, invalid_client, provider_code, empty_list, broken_record); options are
+        status, delay, after_effect, count, rate, skip, code, label, shape and drop."""
         return self._call("POST", "faults", json={"operation": operation, "kind": kind, **options})
 
     def faults(self) -> list[dict]:

@@ -72,7 +72,11 @@ def buy(sim, request: HttpRequest, client: str) -> HttpResponse:
     if listing is None:
         return responses.method_failed()
     number = OwnedNumber(
-        country=country, msisdn=msisdn, type=listing.type, features=listing.features
+        country=country,
+        msisdn=msisdn,
+        type=listing.type,
+        features=listing.features,
+        limitations=listing.limitations,
     )
     if not sim.store.buy(number):
         return responses.method_failed()

@@ -19,6 +19,7 @@ REQUIRED = "Is required."
 COUNTRY = re.compile(r"[A-Z]{2}")
 MSISDN = re.compile(r"[1-9][0-9]{6,14}")  # E.164 digits: no "+", no leading zero
 _DIGITS = re.compile(r"[0-9]{1,15}")
+DECIMAL = re.compile(r"[0-9]{1,6}(\.[0-9]{1,4})?")
 _SIP_URI = re.compile(r"sips?:[^\s@]+(@[^\s@]+)?")
 _URL = URLValidator(schemes=["http", "https"])
 _TRUE, _FALSE = "true", "false"

@@ -1,9 +1,17 @@
-"""The gateway's quota: fixed windows per client, reported in headers on every response.
+"""The gateway's quota: fixed windows per client, reported in headers on every response, and
+(in the strict mode) a spike arrest behind it.
 
-"generous" lets a client make 100,000 calls a minute. "strict" imitates the upstream limits:
-3 calls a second per client for the whole API, and 1 a second for `GET /account/numbers`.
-Token calls have their own bucket, so fetching a token never eats into the API's allowance.
-Windows are aligned to whole epoch seconds (or minutes), like a gateway's fixed windows.
+Windows are counted in the units KPN documents for `quota-time-unit` (minute, hour, day,
+week, month) and aligned to whole epoch minutes, like a gateway's fixed windows.
+
+"generous" lets a client make 100,000 calls a minute. "strict" imitates the upstream limits
+as an Apigee gateway enforces them: a quota of 180 calls a minute per client for the whole
+API (60 a minute for `GET /account/numbers`), and a spike arrest that smooths those rates to
+one call per slot, per client and operation: `GET /account/numbers` at most once a second,
+any other operation at most three times a second. A call that comes too soon after the
+previous one of its kind gets Apigee's spike-arrest fault (429, no Retry-After) and counts
+nowhere. Token calls have their own bucket and no spike arrest, so fetching a token never
+eats into the API's allowance.
 """
 
 import math
@@ -12,6 +20,7 @@ from dataclasses import dataclass
 
 TOKEN_OPERATION = "POST /oauth/client_credential/accesstoken"  # noqa: S105 - not a secret
 LIST_OPERATION = "GET /account/numbers"
+UNIT_SECONDS = {"minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
 
 
 @dataclass(frozen=True)
@@ -19,16 +28,19 @@ class Rule:
     bucket: str
     limit: int
     interval: int
-    unit: str  # "second" or "minute"
+    unit: str  # one of UNIT_SECONDS
 
     @property
     def seconds(self) -> int:
-        return self.interval * (60 if self.unit == "minute" else 1)
+        return self.interval * UNIT_SECONDS[self.unit]
 
 
 _GENEROUS = {"api": Rule("api", 100_000, 1, "minute"), "token": Rule("token", 100_000, 1, "minute")}
-_STRICT = {"api": Rule("api", 3, 1, "second"), "token": Rule("token", 3, 1, "second")}
-_STRICT_LIST = Rule("list", 1, 1, "second")
+_STRICT = {"api": Rule("api", 180, 1, "minute"), "token": Rule("token", 180, 1, "minute")}
+_STRICT_LIST = Rule("list", 60, 1, "minute")
+# Calls a second the strict spike arrest allows, per client and operation.
+_SPIKE_RATES = {LIST_OPERATION: 1.0}
+_SPIKE_RATE = 3.0
 
 
 def rules_for(mode: str, operation: str) -> tuple[Rule, ...]:
@@ -40,15 +52,24 @@ def rules_for(mode: str, operation: str) -> tuple[Rule, ...]:
     return (table["api"],)
 
 
+def spike_rate(mode: str, operation: str) -> float | None:
+    """Calls a second the spike arrest allows for this operation; None: no spike arrest."""
+    if mode != "strict" or operation == TOKEN_OPERATION:
+        return None
+    return _SPIKE_RATES.get(operation, _SPIKE_RATE)
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """Whether a call may go ahead, described by the tightest window that applies to it."""
+    """Whether a call may go ahead, described by the tightest window that applies to it.
+    `spike_rate` is set when the spike arrest refused it (a rate per second)."""
 
     allowed: bool
     rule: Rule
     used: int
     window_end: float  # epoch seconds
     now: float
+    spike_rate: float | None = None
 
     @property
     def retry_after(self) -> int:
@@ -69,18 +90,27 @@ class QuotaBook:
         self.mode = mode
         self._lock = threading.Lock()
         self._windows: dict[tuple[str, str], tuple[float, int]] = {}  # -> (start, used)
+        self._last_allowed: dict[tuple[str, str], float] = {}  # (client, operation) -> when
 
     def take(self, client: str, operation: str, now: float) -> Verdict:
-        """Count one call if every window has room left; a refused call counts nowhere."""
+        """Count one call if the spike arrest lets it through and every window has room
+        left; a refused call counts nowhere."""
         rules = rules_for(self.mode, operation)
+        rate = spike_rate(self.mode, operation)
         with self._lock:
             state = [(rule, *self._window(client, rule, now)) for rule in rules]
+            last = self._last_allowed.get((client, operation))
+            if rate is not None and last is not None and now - last < 1 / rate:
+                refused = self._tightest(state, now)
+                return Verdict(False, refused.rule, refused.used, refused.window_end, now, rate)
             full = [(rule, start, used) for rule, start, used in state if used >= rule.limit]
             if full:
                 rule, start, used = full[0]
                 return Verdict(False, rule, used, start + rule.seconds, now)
             for rule, start, used in state:
                 self._windows[(client, rule.bucket)] = (start, used + 1)
+            if rate is not None:
+                self._last_allowed[(client, operation)] = now
             counted = [(rule, start, used + 1) for rule, start, used in state]
         return self._tightest(counted, now)
 

@@ -53,6 +53,18 @@ class Simulator:
 
 def starters(seed: int, count: int, **kwargs) -> list[OwnedNumber]:
     return [
-        OwnedNumber(country=s.country, msisdn=s.msisdn, type=s.type, features=s.features)
+        OwnedNumber(
+            country=s.country,
+            msisdn=s.msisdn,
+            type=s.type,
+            features=s.features,
+            config=(
+                {"messagesCallbackType": "app", "messagesCallbackValue": s.messages_app}
+                if s.messages_app
+                else {}
+            ),
+            limitations=s.limitations,
+            cost=s.cost,
+        )
         for s in starter_numbers(seed, count, **kwargs)
     ]

@@ -6,6 +6,7 @@ catalogue does not (it is regenerated from the seed). The file is reached throug
 portal's database or its ORM connections.
 """
 
+import json
 import sqlite3
 import threading
 import time
@@ -14,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .catalogue import limitations_as_api
 from .matching import Pattern, prefix_range
 
 # Optional per-number configuration, in the order the API shows it. Absent when unset.
@@ -29,7 +31,10 @@ CONFIG_FIELDS = (
 )
 # Settings the API accepts in an update but never shows in the owned list.
 WRITE_ONLY_FIELDS = frozenset({"moSmppSysType", "voiceStatusCallback"})
-_COLUMNS = ("msisdn", "country", "type", "features", *CONFIG_FIELDS)
+# What the provider says of a number beyond its configuration: `limitations` (JSON text)
+# and `cost` (the monthly rent, which the owned list shows for some numbers only).
+_FACT_COLUMNS = ("limitations", "cost")
+_COLUMNS = ("msisdn", "country", "type", "features", *CONFIG_FIELDS, *_FACT_COLUMNS)
 
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,7 +43,7 @@ CREATE TABLE IF NOT EXISTS numbers (
     country TEXT NOT NULL,
     type TEXT NOT NULL,
     features TEXT NOT NULL,
-    {", ".join(f'"{name}" TEXT' for name in CONFIG_FIELDS)}
+    {", ".join(f'"{name}" TEXT' for name in (*CONFIG_FIELDS, *_FACT_COLUMNS))}
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS numbers_by_type ON numbers (type, msisdn);
 CREATE TABLE IF NOT EXISTS tokens (
@@ -63,6 +68,8 @@ class OwnedNumber:
     type: str
     features: tuple[str, ...]
     config: dict[str, str] = field(default_factory=dict)  # only the fields that are set
+    limitations: tuple[tuple[str, str, str], ...] = ()  # (feature, direction, reach)
+    cost: str = ""  # the monthly rent the owned list shows ("" when it shows none)
 
     def as_api(self, *, write_only: bool = False) -> dict:
         """The number as the API lists it; `write_only` adds what the API keeps but never
@@ -73,17 +80,31 @@ class OwnedNumber:
             "type": self.type,
             "features": list(self.features),
         }
+        if self.limitations:
+            shape["limitations"] = limitations_as_api(self.limitations)
+        if self.cost:
+            shape["cost"] = self.cost
         shown = (name for name in CONFIG_FIELDS if write_only or name not in WRITE_ONLY_FIELDS)
         shape.update((name, self.config[name]) for name in shown if name in self.config)
         return shape
 
     def row(self) -> tuple:
         config = (self.config.get(name) or None for name in CONFIG_FIELDS)
-        return (self.msisdn, self.country, self.type, ",".join(self.features), *config)
+        limitations = json.dumps(self.limitations) if self.limitations else None
+        return (
+            self.msisdn,
+            self.country,
+            self.type,
+            ",".join(self.features),
+            *config,
+            limitations,
+            self.cost or None,
+        )
 
     @classmethod
     def from_row(cls, row: tuple) -> "OwnedNumber":
-        msisdn, country, number_type, features, *config = row
+        msisdn, country, number_type, features, *rest = row
+        *config, limitations, cost = rest
         return cls(
             country=country,
             msisdn=msisdn,
@@ -92,6 +113,8 @@ class OwnedNumber:
             config={
                 name: value for name, value in zip(CONFIG_FIELDS, config, strict=True) if value
             },
+            limitations=tuple(tuple(item) for item in json.loads(limitations or "[]")),
+            cost=cost or "",
         )
 
 
@@ -132,6 +155,14 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """A state file written by an older sandbox lacks the newer columns: add them."""
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(numbers)")}
+        for name in _COLUMNS:
+            if name not in present:
+                self._db.execute(f'ALTER TABLE numbers ADD COLUMN "{name}" TEXT')
 
     def close(self) -> None:
         with self._lock:

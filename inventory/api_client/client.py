@@ -3,9 +3,12 @@
 - OAuth2 client credentials through authlib; the token is shared by every process through
   the Django cache and fetched once per expiry, and once more after a 401.
 - Every call has (connect, read) timeouts, and all its retries fit in one deadline.
-- GETs are retried on connection errors, 429 and 502/503/504. A POST is re-sent only when
-  it provably never reached the API (connection refused, gateway 401 or 429); anything
-  ambiguous raises `ApiOutcomeUnknown` and nothing more is sent (DESIGN §2.2).
+- GETs are retried on connection errors, throttling (429, or an Apigee quota or spike-arrest
+  fault at any status) and 502/503/504. A POST is re-sent only when it provably never
+  reached the API (connection refused, gateway 401, throttling); anything ambiguous raises
+  `ApiOutcomeUnknown` and nothing more is sent (DESIGN §2.2). Every other exception a POST
+  raises means it did not take effect.
+- 403, 404 and an app without the product are refusals (`ApiRefused`) that say what to check.
 - Results are frozen dataclasses built here, at the boundary; failures are one small
   exception hierarchy whose messages a person can read.
 - Secrets and tokens never reach a log line or an exception message.
@@ -33,6 +36,7 @@ from inventory.api_client.errors import (
     ApiError,
     ApiMethodFailed,
     ApiOutcomeUnknown,
+    ApiRefused,
     ApiRequestInvalid,
     ApiThrottled,
     ApiUnreachable,
@@ -46,15 +50,24 @@ from inventory.api_client.results import (
     Quota,
 )
 from inventory.api_client.wire import (
+    describe_body,
+    field_errors,
     int_or_none,
-    is_gateway_auth_fault,
+    is_not_subscribed,
+    is_rate_limited,
+    is_spike_arrest,
+    is_token_refused,
     json_of,
+    names_invalid_client,
     never_arrived,
     parse_available,
     parse_owned,
     parse_page,
     parse_quota,
+    provider_code,
+    provider_label,
     retry_after_seconds,
+    sentence,
 )
 
 log = logging.getLogger("inventory.api")
@@ -71,7 +84,8 @@ QUOTA_CALLS = (
     "POST /number/cancel",
     "POST /number/update",
 )
-RETRYABLE_GET_STATUSES = {429, 502, 503, 504}
+RETRYABLE_GET_STATUSES = {502, 503, 504}
+CREDENTIALS_HINT = "Check NUMBERS_API_CLIENT_ID and NUMBERS_API_CLIENT_SECRET."
 
 
 def _quota_key(call: str) -> str:
@@ -95,6 +109,7 @@ class NumbersApiClient:
         )
         self._session.register_compliance_hook("access_token_response", self._check_token_response)
         self._quotas: dict[str, Quota] = {}
+        self._answered_at: dict[str, float] = {}  # kind of call -> when its last answer came
 
     # --- operations ---
 
@@ -169,26 +184,31 @@ class NumbersApiClient:
     # --- tokens ---
 
     def _check_token_response(self, response: requests.Response) -> requests.Response:
-        """Apigee's token endpoint speaks its own dialect; turn its refusals into our errors."""
+        """Apigee's token endpoint speaks its own dialect, and KPN's proxy another; turn
+        their refusals into our errors. The body is never quoted: it may echo the client id."""
         self._remember_quota("POST token endpoint", response)
-        if response.status_code == 200:
+        status = response.status_code
+        if status == 200:
             return response
-        if response.status_code in (400, 401):
+        body = json_of(response)
+        if names_invalid_client(body) or status in (400, 401):
             raise ApiCredentialsRejected(
-                "The API refused the portal's client id and secret. "
-                "Check NUMBERS_API_CLIENT_ID and NUMBERS_API_CLIENT_SECRET.",
-                status=response.status_code,
+                f"The API refused the portal's client id and secret. {CREDENTIALS_HINT}",
+                status=status,
             )
-        if response.status_code == 429:
+        if is_rate_limited(response, body):
             raise ApiThrottled(
                 "The API's quota is used up; try again shortly.",
-                status=429,
+                status=status,
                 retry_after=retry_after_seconds(response),
             )
-        raise ApiUnreachable(
-            f"The API's token service answered with HTTP {response.status_code}.",
-            status=response.status_code,
-        )
+        if status in (403, 404):
+            raise ApiRefused(
+                f"The API's token service refused the request (HTTP {status}). "
+                "Check NUMBERS_API_TOKEN_URL and that the KPN app is approved.",
+                status=status,
+            )
+        raise ApiUnreachable(f"The API's token service answered with HTTP {status}.", status=status)
 
     def _fetch_token(self) -> tuple[str, int]:
         started = time.monotonic()
@@ -256,20 +276,21 @@ class NumbersApiClient:
                 )
                 log.warning("GET %s failed (%s); retrying", path, type(error).__name__)
                 continue
-            if is_gateway_auth_fault(response) and not refreshed:
+            body = json_of(response)
+            if is_token_refused(response, body) and not refreshed:
                 token, refreshed = self._token(stale=token), True
                 continue
-            if response.status_code in RETRYABLE_GET_STATUSES:
-                self._wait_or_raise(
-                    attempt, retry_after_seconds(response), deadline, self._error_for(response)
-                )
+            if is_rate_limited(response, body) or response.status_code in RETRYABLE_GET_STATUSES:
+                error = self._error_for(response, body)
+                self._wait_or_raise(attempt, self._retry_after(response, body), deadline, error)
                 continue
-            return self._body_of(response)
+            return self._body_of(response, body)
 
     def _post(self, path: str, data: Mapping[str, str]) -> Confirmation:
         deadline = time.monotonic() + self.config.deadline
         attempt = 0
         refreshed = False
+        answered = 0  # answers received so far: more than one means the POST was re-sent
         token = self._token()
         while True:
             attempt += 1
@@ -286,16 +307,17 @@ class NumbersApiClient:
                     attempt, None, deadline, ApiUnreachable("The API could not be reached.")
                 )
                 continue
+            answered += 1
+            body = json_of(response)
             # The gateway refuses these before the API sees the request: safe to re-send.
-            if is_gateway_auth_fault(response) and not refreshed:
+            if is_token_refused(response, body) and not refreshed:
                 token, refreshed = self._token(stale=token), True
                 continue
-            if response.status_code == 429:
-                self._wait_or_raise(
-                    attempt, retry_after_seconds(response), deadline, self._error_for(response)
-                )
+            if is_rate_limited(response, body):
+                error = self._error_for(response, body)
+                self._wait_or_raise(attempt, self._retry_after(response, body), deadline, error)
                 continue
-            return self._confirmation(response, started)
+            return self._confirmation(response, body, started, resent=answered > 1)
 
     def _send(self, method, path, token, *, deadline, **kwargs) -> requests.Response:
         self._respect_quota(f"{method} {path}", deadline)
@@ -327,6 +349,7 @@ class NumbersApiClient:
                     "duration_ms": elapsed,
                 },
             )
+        self._answered_at[f"{method} {path}"] = time.monotonic()
         self._remember_quota(f"{method} {path}", response)
         return response
 
@@ -338,11 +361,18 @@ class NumbersApiClient:
         self._cache.set(_quota_key(key), quota, timeout=24 * 3600)
 
     def _respect_quota(self, key: str, deadline: float) -> None:
-        """Wait for the next quota window rather than spend a call on a certain 429."""
+        """Wait rather than spend a call on a certain refusal: for the next window when the
+        quota is used up, and for the next slot of a spike arrest (measured from the last
+        answer, so the gateway sees the gap however long the call took to arrive)."""
         quota = self._quotas.get(key)
-        if not quota or quota.remaining != 0 or quota.reset_at is None:
+        if not quota:
             return
-        wait = (quota.reset_at - datetime.now(tz=UTC)).total_seconds() + 0.01
+        wait = 0.0
+        if quota.remaining == 0 and quota.reset_at is not None:
+            wait = (quota.reset_at - datetime.now(tz=UTC)).total_seconds() + 0.01
+        if quota.spacing and key in self._answered_at:
+            next_slot = self._answered_at[key] + quota.spacing + 0.01
+            wait = max(wait, next_slot - time.monotonic())
         if 0 < wait < deadline - time.monotonic():
             self._sleep(wait)
 
@@ -357,56 +387,125 @@ class NumbersApiClient:
             raise error
         self._sleep(wait)
 
-    def _error_for(self, response: requests.Response) -> ApiError:
+    @staticmethod
+    def _retry_after(response: requests.Response, body: Any) -> float | None:
+        wait = retry_after_seconds(response)
+        # A spike arrest announces no wait; its window is about a second (rates per second
+        # or minute are smoothed to one call per slot).
+        return 1.0 if wait is None and is_spike_arrest(body) else wait
+
+    def _error_for(self, response: requests.Response, body: Any) -> ApiError:
+        """The error an answer that is not a success stands for, with words for people."""
         status = response.status_code
-        if status == 429:
+        # The provider's words go in parentheses, without a full stop of their own.
+        said = describe_body(response, body).rstrip(". ")
+        quoted = f": {said}" if said else ""
+        if is_rate_limited(response, body):
+            why = "calls came too fast" if is_spike_arrest(body) else "its quota is used up"
             return ApiThrottled(
-                "The API's quota is used up; try again in a moment.",
-                status=429,
-                retry_after=retry_after_seconds(response),
+                f"The API is refusing calls for now ({why}); try again in a moment.",
+                status=status,
+                retry_after=self._retry_after(response, body),
             )
-        if status == 401:
+        if is_not_subscribed(body):
+            return ApiRefused(
+                "The API refused the call: the portal's KPN app is not subscribed to the "
+                "Phone Numbers API product. Add the product to the app in its KPN Developer "
+                "project.",
+                status=status,
+            )
+        if names_invalid_client(body):
             return ApiCredentialsRejected(
-                "The API refused the portal's access token even after renewing it.", status=401
+                f"The API refused the portal's client id. {CREDENTIALS_HINT}", status=status
+            )
+        code = provider_code(body)
+        if code == "401" or status == 401:
+            return self._unauthenticated(status, code, body)
+        if status == 403 or code == "403":
+            return ApiRefused(
+                f"The API refused access (HTTP {status}{quoted}). Check that the portal's KPN "
+                "app is entitled to the Phone Numbers API product.",
+                status=status,
+                code=code,
+                label=provider_label(body),
+            )
+        if status in (404, 405):
+            return ApiRefused(
+                f"The API has no such operation (HTTP {status}{quoted}). Check "
+                "NUMBERS_API_BASE_URL: it should end in /communication/nexmo/phone-numbers.",
+                status=status,
             )
         if status == 400:
-            body = json_of(response)
-            errors = {str(k): str(v) for k, v in body.items()} if isinstance(body, dict) else {}
-            summary = "; ".join(f"{k}: {v}" for k, v in errors.items()) or "invalid request"
+            errors = field_errors(body)
+            summary = "; ".join(f"{k}: {v.rstrip('. ')}" for k, v in errors.items()) or said
             return ApiRequestInvalid(
-                f"The API refused the request ({summary}).", status=400, errors=errors
+                sentence(f"The API refused the request ({summary or 'invalid request'})"),
+                status=400,
+                errors=errors,
             )
         if status >= 500:
             return ApiBadResponse(
-                f"The API reported a server error (HTTP {status}).", status=status
+                sentence(f"The API reported a server error (HTTP {status}{quoted})"),
+                status=status,
             )
-        return ApiBadResponse(f"The API answered with an unexpected HTTP {status}.", status=status)
+        if code and code != "200":
+            return ApiMethodFailed(
+                sentence(f"The API declined the request: {provider_label(body) or code}"),
+                status=status,
+                code=code,
+                label=provider_label(body),
+            )
+        return ApiBadResponse(
+            sentence(f"The API answered with an unexpected HTTP {status}{quoted}"), status=status
+        )
 
-    def _body_of(self, response: requests.Response) -> Any:
+    @staticmethod
+    def _unauthenticated(status: int, code: str, body: Any) -> ApiCredentialsRejected:
+        if code == "401":  # the provider's own answer, behind a gateway that let us through
+            return ApiCredentialsRejected(
+                "The provider behind the KPN gateway refused the request as unauthenticated "
+                f"(“{provider_label(body) or 'authentication failed'}”). The token was "
+                "accepted: KPN support must check the account linked to the portal's app.",
+                status=status,
+                code=code,
+                label=provider_label(body),
+            )
+        return ApiCredentialsRejected(
+            "The API refused the portal's access token even after renewing it.", status=status
+        )
+
+    def _body_of(self, response: requests.Response, body: Any) -> Any:
         if response.status_code != 200:
-            raise self._error_for(response)
-        body = json_of(response)
+            raise self._error_for(response, body)
         if body is None:
             raise ApiBadResponse("The API sent an answer that is not valid JSON.", status=200)
+        code = provider_code(body)
+        if code and code != "200":  # a refusal dressed as a success
+            raise self._error_for(response, body)
         return body
 
-    def _confirmation(self, response: requests.Response, started: float) -> Confirmation:
+    def _confirmation(
+        self, response: requests.Response, body: Any, started: float, *, resent: bool
+    ) -> Confirmation:
         status = response.status_code
-        body = json_of(response)
-        code = str(body.get("error-code", "")) if isinstance(body, dict) else ""
-        label = str(body.get("error-code-label", "")) if isinstance(body, dict) else ""
-        if status in (400, 401):  # refused before any effect
-            raise self._error_for(response)
-        if status == 420 or (status == 200 and code and code != "200"):
+        code, label = provider_code(body), provider_label(body)
+        if status == 200 and code == "200":
+            elapsed = int((time.monotonic() - started) * 1000)
+            return Confirmation(
+                code=code, label=label, http_status=status, duration_ms=elapsed, resent=resent
+            )
+        if status == 420 or (code and code not in ("200", "401", "403") and status < 500):
             raise ApiMethodFailed(
-                f"The API declined the request: {label or 'method failed'}.",
+                sentence(f"The API declined the request: {label or 'method failed'}"),
                 status=status,
                 code=code or str(status),
                 label=label,
+                resent=resent,
             )
-        if status == 200 and code == "200":
-            elapsed = int((time.monotonic() - started) * 1000)
-            return Confirmation(code=code, label=label, http_status=status, duration_ms=elapsed)
+        # Refused before any effect: bad parameters, credentials, access, no such path.
+        refused = status in (400, 401, 403, 404, 405) or code in ("401", "403")
+        if refused or is_not_subscribed(body) or names_invalid_client(body):
+            raise self._error_for(response, body)
         # A server error or an unreadable success: the request arrived, its effect is unknown.
         raise ApiOutcomeUnknown(
             f"The API's answer (HTTP {status}) does not say whether the request took effect.",

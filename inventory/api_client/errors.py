@@ -1,4 +1,6 @@
-"""The client's one small exception hierarchy; `str(error)` is always for people."""
+"""The client's one small exception hierarchy; `str(error)` is always for people.
+
+A POST that raises anything but `ApiOutcomeUnknown` provably did not take effect."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ class ApiUnreachable(ApiError):
 
 
 class ApiThrottled(ApiError):
-    """The gateway refused the call because the quota is used up."""
+    """The gateway refused the call because the quota is used up (or calls came too fast)."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs):
         super().__init__(message, **kwargs)
@@ -30,6 +32,12 @@ class ApiThrottled(ApiError):
 
 class ApiCredentialsRejected(ApiError):
     """The portal's client id/secret, or its token, were refused."""
+
+
+class ApiRefused(ApiError):
+    """The gateway or the provider refused the call before acting on it (HTTP 403 or 404, or
+    an app not subscribed to the product): retrying will not help, someone must check the
+    KPN app or the configured base URL. Nothing took effect."""
 
 
 class ApiRequestInvalid(ApiError):
@@ -41,7 +49,15 @@ class ApiRequestInvalid(ApiError):
 
 
 class ApiMethodFailed(ApiError):
-    """The API understood the request and declined it (HTTP 420 'method failed')."""
+    """The API understood the request and declined it (HTTP 420 'method failed').
+
+    `resent` is True when the client sent the request more than once (after a token refresh
+    or a throttling answer): an earlier copy may have taken effect, so a decline then
+    proves nothing by itself."""
+
+    def __init__(self, message: str, *, resent: bool = False, **kwargs):
+        super().__init__(message, **kwargs)
+        self.resent = resent
 
 
 class ApiOutcomeUnknown(ApiError):

@@ -13,6 +13,8 @@ from django.conf import settings
 
 T = TypeVar("T")
 
+_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 7 * 86400}
+
 
 @dataclass(frozen=True)
 class Quota:
@@ -31,6 +33,39 @@ class Quota:
             return None
         return max(self.limit - self.used, 0)
 
+    @property
+    def window_seconds(self) -> int | None:
+        seconds = _UNIT_SECONDS.get(self.time_unit.strip().lower().rstrip("s"))
+        return self.interval * seconds if seconds and self.interval else None
+
+    @property
+    def spacing(self) -> float:
+        """Seconds to leave between two calls of this kind so as to spread the window's
+        allowance evenly: an Apigee gateway puts a spike arrest of the same rate behind a
+        per-minute quota, smoothing it to one call per slot. Only for windows of a minute or
+        less (spreading a daily quota would stall the portal) and rates under 20 a second."""
+        window = self.window_seconds
+        if not window or window > 60 or not self.limit:
+            return 0.0
+        spacing = window / self.limit
+        return spacing if spacing >= 0.05 else 0.0
+
+
+@dataclass(frozen=True)
+class Limitation:
+    """A restriction on one feature of a number: `direction` is INBOUND or OUTBOUND (the
+    API calls it `type`), `reach` DOMESTIC or INTERNATIONAL (either may be empty when the
+    API leaves it out)."""
+
+    feature: str
+    direction: str = ""
+    reach: str = ""
+
+    def as_api(self) -> dict[str, str]:
+        """The API's own shape, for the cache's JSON column."""
+        shape = {"feature": self.feature, "type": self.direction, "reach": self.reach}
+        return {name: value for name, value in shape.items() if value}
+
 
 @dataclass(frozen=True)
 class AvailableNumber:
@@ -40,6 +75,38 @@ class AvailableNumber:
     features: tuple[str, ...]
     cost: Decimal | None
     initial_price: Decimal | None
+    limitations: tuple[Limitation, ...] = ()
+
+    def as_plain(self) -> dict[str, Any]:
+        """JSON-safe, for signed forms and task arguments (money as decimal strings)."""
+        return {
+            "country": self.country,
+            "msisdn": self.msisdn,
+            "type": self.type,
+            "features": list(self.features),
+            "cost": None if self.cost is None else str(self.cost),
+            "initial_price": None if self.initial_price is None else str(self.initial_price),
+            "limitations": [limitation.as_api() for limitation in self.limitations],
+        }
+
+    @classmethod
+    def from_plain(cls, fields: Mapping[str, Any]) -> AvailableNumber:
+        return cls(
+            country=fields["country"],
+            msisdn=fields["msisdn"],
+            type=fields["type"],
+            features=tuple(fields.get("features", ())),
+            cost=Decimal(fields["cost"]) if fields.get("cost") else None,
+            initial_price=Decimal(fields["initial_price"]) if fields.get("initial_price") else None,
+            limitations=tuple(
+                Limitation(
+                    feature=item["feature"],
+                    direction=item.get("type", ""),
+                    reach=item.get("reach", ""),
+                )
+                for item in fields.get("limitations", ())
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -54,6 +121,10 @@ class OwnedNumber:
     voice_callback_value: str = ""
     voice_status_callback: str = ""
     app_id: str = ""
+    messages_callback_type: str = ""
+    messages_callback_value: str = ""
+    limitations: tuple[Limitation, ...] = ()
+    cost: Decimal | None = None  # the monthly rent, when the owned list shows it
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
 
@@ -63,6 +134,9 @@ class Page(Generic[T]):
     index: int
     size: int
     items: tuple[T, ...]
+    # Records of this page the portal could not read, each named for people ("the record
+    # for 447700900001", "the 3rd record"): left out of `items`.
+    unreadable: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,6 +147,9 @@ class Confirmation:
     label: str
     http_status: int
     duration_ms: int
+    # True when the client sent the request more than once (after a token refresh or a
+    # throttling answer); only the last copy's answer is this one.
+    resent: bool = False
 
 
 @dataclass(frozen=True)

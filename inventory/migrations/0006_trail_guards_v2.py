@@ -125,7 +125,7 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("inventory", "0004_inventory_filter_indexes")]
+    dependencies = [("inventory", "0005_owned_number_api_fields")]
 
     # No way back: going back would strip the key from the trail's hashes.
     operations = [migrations.RunPython(forwards)]

@@ -27,8 +27,15 @@ CONFIG_FIELDS = {
 # what the portal last sent, and neither read-backs nor syncs can check or overwrite them.
 WRITE_ONLY_FIELDS = {"moSmppSysType", "voiceStatusCallback"}
 SHOWN_CONFIG_FIELDS = {k: v for k, v in CONFIG_FIELDS.items() if k not in WRITE_ONLY_FIELDS}
+# Settings the owned list shows but the portal does not change: someone else's change to
+# them (the messages webhook, set in the provider's dashboard) is drift all the same.
+LISTED_ONLY_FIELDS = {
+    "messagesCallbackType": "messages_callback_type",
+    "messagesCallbackValue": "messages_callback_value",
+}
 
-# The columns a sync copies from the owned list.
+# The columns a sync copies from the owned list: every field the API returns has one, so
+# drift detection compares them all ("api_fields" keeps the record verbatim besides).
 CACHE_COLUMNS = (
     "country",
     "type",
@@ -36,8 +43,11 @@ CACHE_COLUMNS = (
     "has_voice",
     "has_mms",
     "app_id",
+    "limitations",
+    "listed_monthly_cost",
     "api_fields",
     *SHOWN_CONFIG_FIELDS.values(),
+    *LISTED_ONLY_FIELDS.values(),
 )
 LOCAL_FIELDS = ("label", "team", "notes")
 # What a cancelled number's tombstone keeps: everything only the portal knew about it.
@@ -75,13 +85,18 @@ def cache_fields(found: api.OwnedNumber) -> dict:
         "has_voice": "VOICE" in features,
         "has_mms": "MMS" in features,
         "app_id": found.app_id,
+        "limitations": [limitation.as_api() for limitation in found.limitations],
+        # As text: compared and audited exactly as the API sent it (JSON has no decimals).
+        "listed_monthly_cost": str(found.cost) if found.cost is not None else "",
         "api_fields": dict(found.raw),
     }
-    fields.update({column: getattr(found, column) for column in SHOWN_CONFIG_FIELDS.values()})
+    columns = (*SHOWN_CONFIG_FIELDS.values(), *LISTED_ONLY_FIELDS.values())
+    fields.update({column: getattr(found, column) for column in columns})
     return fields
 
 
 def cache_snapshot(row: OwnedNumber) -> dict:
+    """A cached number's API-side columns, as JSON for the audit trail."""
     return {name: getattr(row, name) for name in CACHE_COLUMNS if name != "api_fields"}
 
 
@@ -128,6 +143,9 @@ def cache_purchase(
             "has_sms": "SMS" in features,
             "has_voice": "VOICE" in features,
             "has_mms": "MMS" in features,
+            "limitations": [limitation.as_api() for limitation in offer.limitations]
+            if offer
+            else [],
         }
     fields.update(
         monthly_cost=entry.monthly_cost,

@@ -289,7 +289,7 @@ class ApiOperation:
             self.record_unknown(entry, str(error), error)
         except api.ApiMethodFailed as error:
             self.error = error
-            if getattr(error, "resent", False):  # set by clients that re-send POSTs
+            if error.resent:
                 # A re-sent request was declined: the first attempt may have taken effect.
                 reason = "The request had to be sent again and was then declined; the first "
                 self.record_unknown(entry, reason + "attempt may have taken effect.", error)

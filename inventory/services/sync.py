@@ -92,6 +92,13 @@ class AccountListing:
             elif page.count != expected:
                 self.check_explained(first=expected, now=page.count)
                 shifted = True
+            if page.unreadable:  # a listing with a hole in it proves nothing about that number
+                more = len(page.unreadable) - 3
+                named = ", ".join(page.unreadable[:3]) + (f" and {more} more" if more > 0 else "")
+                raise SyncIncomplete(
+                    f"The API sent {named} on page {index} without the fields the portal "
+                    "needs (msisdn, country, type); the whole listing is refused."
+                )
             numbers.update((number.msisdn, number) for number in page.items)
             self.on_page(len(numbers), index, page.count)
             if not page.items or index * 100 >= page.count:

@@ -49,6 +49,27 @@ def feature_names(features) -> str:
     return ", ".join(labels.get(f, f) for f in features) or "–"
 
 
+_DIRECTIONS = {"INBOUND": "inbound only", "OUTBOUND": "outbound only"}
+_REACHES = {"DOMESTIC": "domestic", "INTERNATIONAL": "international"}
+
+
+@register.filter
+def limitations_in_words(limitations) -> list[str]:
+    """The API's limitations (the client's results, or the cache's JSON) in words:
+    "SMS: outbound only (international)"."""
+    labels = dict(Feature.choices)
+    words = []
+    for item in limitations or ():
+        shape = item if isinstance(item, dict) else item.as_api()
+        feature, direction = str(shape.get("feature", "")), str(shape.get("type", ""))
+        reach = str(shape.get("reach", ""))
+        said = _DIRECTIONS.get(direction, direction.lower() or "limited")
+        if reach:
+            said += f" ({_REACHES.get(reach, reach.lower())})"
+        words.append(f"{labels.get(feature, feature.title())}: {said}")
+    return words
+
+
 @register.filter
 def eur(amount) -> str:
     """€1.25 — money as the API gives it, in EUR; a dash when unknown."""

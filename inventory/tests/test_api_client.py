@@ -319,6 +319,18 @@ def test_under_the_strict_quota_it_paces_itself_instead_of_being_throttled(sandb
     assert sandbox.responses(LIST_CALL) == {"200": 3}
 
 
+def test_under_the_strict_quota_changes_wait_for_their_spike_arrest_slot(sandbox):
+    sandbox.reset(quota="strict")
+    client = NumbersApiClient(ApiConfig.from_settings())  # real sleeps: it must really wait
+    first, second = client.search_available(country="GB", type="mobile-lvn", size=2).items
+
+    client.buy(country=first.country, msisdn=first.msisdn)
+    client.buy(country=second.country, msisdn=second.msisdn)
+
+    assert sandbox.responses(BUY_CALL) == {"200": 2}
+    assert client.last_quotas()[BUY_CALL].time_unit == "minute"
+
+
 def test_no_secret_or_token_reaches_the_logs(sandbox, caplog):
     client, _ = make_client()
     number = an_available_number(client)

@@ -30,6 +30,26 @@ class CatalogueTestCase(BaseTestCase):
         self.assertContains(response, f"€{first.cost:.2f}")
         assert self.sandbox.calls(SEARCH) == 1
 
+    def test_it_shows_limitations_in_words(self):
+        self.login(self.viewer)
+
+        response = self.client.get(self.url, {"country": "GB", "type": "landline-toll-free"})
+
+        self.assertContains(response, "Limitations")
+        self.assertContains(response, "Voice: inbound only (domestic)")
+
+    def test_a_record_it_cannot_read_is_left_out_with_a_note(self):
+        self.login(self.viewer)
+        self.sandbox.fault(SEARCH, "broken_record", drop=["type"])
+
+        response = self.client.get(self.url, {"country": "GB", "type": "mobile-lvn", "size": 10})
+
+        page = response.context["results"].page
+        assert len(page.items) == 9
+        [name] = page.unreadable
+        self.assertContains(response, f"could not read ({name}); it is left out.")
+        assert self.sandbox.calls(SEARCH) == 1
+
     def test_it_shows_the_query_it_sent(self):
         self.login(self.viewer)
         response = self.client.get(self.url, {"country": "NL", "pattern": "06", "match": "starts"})

@@ -29,6 +29,20 @@ class PurchaseTestCase(BaseTestCase):
         self.assertContains(response, "United Kingdom")
         assert self.sandbox.calls(BUY) == 0
 
+    def test_the_confirmation_page_says_what_the_number_cannot_do(self):
+        toll_free = (
+            api.default_client()
+            .search_available(country="GB", type="landline-toll-free", size=1)
+            .items[0]
+        )
+        self.login(self.operator)
+
+        response = self.client.get(
+            f"/catalogue/buy/?country=GB&type={toll_free.type}&msisdn={toll_free.msisdn}"
+        )
+
+        self.assertContains(response, "Voice: inbound only (domestic)")
+
     def test_confirming_buys_the_number_and_shows_the_outcome(self):
         self.login(self.operator)
         offer = self.confirmation_form()

@@ -84,6 +84,62 @@ class SyncTestCase(BaseTestCase):
         assert cached.mo_http_url == "https://elsewhere.example.com/in"
         assert cached.label == "Sales"  # local fields survive syncs
 
+    def test_a_messages_webhook_changed_outside_the_portal_is_recorded_as_drift(self):
+        app, other = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab", "bbbbbbbb-cccc-dddd-eeee-0123456789ab"
+        self.sandbox.change_account(
+            add=[gb_number("447700900333", messagesCallbackType="app", messagesCallbackValue=app)]
+        )
+        self.sync()  # the baseline
+        self.sandbox.change_account(
+            change=[{"msisdn": "447700900333", "messagesCallbackValue": other}]
+        )
+
+        self.sync()
+
+        event = Operation.objects.get(action=Action.DRIFT_CHANGED)
+        assert event.before == {"messages_callback_value": app}
+        assert event.after == {"messages_callback_value": other}
+        assert OwnedNumber.objects.get(msisdn="447700900333").messages_callback_value == other
+
+    def test_limitations_and_the_listed_rent_are_cached_and_compared(self):
+        limitation = {"feature": "SMS", "type": "OUTBOUND", "reach": "INTERNATIONAL"}
+        self.sandbox.change_account(
+            add=[gb_number("447700900333", limitations=[limitation], cost="1.25")]
+        )
+        self.sync()
+        cached = OwnedNumber.objects.get(msisdn="447700900333")
+        assert cached.limitations == [limitation]
+        assert cached.listed_monthly_cost == "1.25"
+        self.sandbox.change_account(add=[gb_number("447700900333", cost="2.50")])
+
+        self.sync()
+
+        event = Operation.objects.get(action=Action.DRIFT_CHANGED)
+        assert event.before == {"limitations": [limitation], "listed_monthly_cost": "1.25"}
+        assert event.after == {"limitations": [], "listed_monthly_cost": "2.50"}
+
+    def test_an_unchanged_account_with_every_field_set_shows_no_drift(self):
+        self.sandbox.reset(owned=40)  # some with messages webhooks, limitations and rents
+        self.sync()
+
+        run = self.sync()
+
+        assert run.changed == 0
+        assert not Operation.objects.filter(action=Action.DRIFT_CHANGED).exists()
+
+    def test_a_listing_with_an_unreadable_record_is_refused_and_names_it(self):
+        self.sandbox.reset(owned=150)
+        owned_number("447700900444", label="Keep me")
+        second_page_first = sorted(self.sandbox.owned())[100]
+        self.sandbox.fault(LIST, "broken_record", drop=["type"], skip=1)
+
+        run = self.sync()
+
+        assert run.status == SyncRun.Status.FAILED
+        assert f"the record for {second_page_first} on page 2" in run.message
+        assert ".." not in run.message
+        assert list(OwnedNumber.objects.values_list("msisdn", flat=True)) == ["447700900444"]
+
     def test_a_garbled_listing_changes_nothing_and_says_why(self):
         self.sandbox.reset(owned=250)
         owned_number("447700900444", label="Keep me")

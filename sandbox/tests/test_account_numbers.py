@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 APP_ID = "aaaaaaaa-bbbb-cccc-dddd-0123456789ab"
@@ -23,15 +25,44 @@ def test_an_empty_account_answers_count_zero_without_a_numbers_key(sandbox):
 
 
 def test_an_owned_number_has_only_the_required_fields_until_configured(sandbox):
-    sandbox.reset(owned=3)
+    own(sandbox, number("447700900001"), number("447700900002"))
 
     body = sandbox.owned_page()
 
-    assert body["count"] == 3
+    assert body["count"] == 2
     for owned in body["numbers"]:
         assert set(owned) == REQUIRED_FIELDS
         assert isinstance(owned["features"], list)
         assert owned["msisdn"].isdigit()
+
+
+def test_some_starting_numbers_carry_a_messages_webhook_limitations_or_their_rent(sandbox):
+    sandbox.reset(owned=40)
+
+    numbers = sandbox.owned_page(size=40)["numbers"]
+
+    routed = [n for n in numbers if "messagesCallbackValue" in n]
+    limited = [n for n in numbers if "limitations" in n]
+    priced = [n for n in numbers if "cost" in n]
+    assert 0 < len(routed) < 40
+    assert 0 < len(limited) < 40
+    assert 0 < len(priced) < 40
+    assert all(n["messagesCallbackType"] == "app" for n in routed)
+    assert all(
+        set(item) == {"feature", "type", "reach"} for n in limited for item in n["limitations"]
+    )
+    assert all(re.fullmatch(r"\d+\.\d{2}", n["cost"]) for n in priced)
+    assert any(set(n) == REQUIRED_FIELDS for n in numbers)
+
+
+def test_limitations_and_a_rent_can_be_given_to_an_added_number(sandbox):
+    limitation = {"feature": "SMS", "type": "OUTBOUND", "reach": "INTERNATIONAL"}
+    own(sandbox, number("447700900001", limitations=[limitation], cost="1.25"))
+
+    [owned] = sandbox.owned_page()["numbers"]
+
+    assert owned["limitations"] == [limitation]
+    assert owned["cost"] == "1.25"
 
 
 def test_configuration_fields_appear_only_when_set(sandbox):

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+import requests
 
 SUCCESS = {"error-code": "200", "error-code-label": "success"}
 METHOD_FAILED = {"error-code": "420", "error-code-label": "method failed"}
@@ -160,3 +161,43 @@ def test_a_started_number_can_be_cancelled_but_does_not_go_on_sale(sandbox):
 @pytest.mark.parametrize("path", ["/number/buy", "/number/cancel", "/number/update"])
 def test_changes_only_answer_post(sandbox, path):
     assert sandbox.get(path, {"country": "GB", "msisdn": "447700900123"}).status_code == 405
+
+
+@pytest.mark.parametrize("path", ["/number/buy", "/number/cancel", "/number/update"])
+def test_a_multipart_body_without_its_boundary_is_a_400_not_a_server_error(sandbox, path):
+    response = sandbox.post(
+        path,
+        data=b"country=GB",
+        headers={**sandbox.bearer(), "Content-Type": "multipart/form-data"},
+    )
+
+    assert response.status_code == 400
+    assert "fault" in response.json()
+    assert "quota-limit" in response.headers
+
+
+def test_a_token_request_with_a_broken_multipart_body_is_a_400(sandbox):
+    response = requests.post(
+        sandbox.token_url,
+        data=b"client_id=x",
+        headers={"Content-Type": "multipart/form-data; boundary="},
+        timeout=10,
+    )
+
+    assert response.status_code == 400
+
+
+def test_a_json_body_is_not_read_as_a_form(sandbox):
+    number = sandbox.available()
+
+    response = sandbox.post("/number/buy", data=None, json=form(number))
+
+    assert response.status_code == 400
+    assert response.json() == {"country": "Is required.", "msisdn": "Is required."}
+
+
+def test_answers_are_labelled_as_the_gateway_labels_them(sandbox):
+    number = sandbox.available()
+
+    for response in (sandbox.buy(number), sandbox.get("/account/numbers")):
+        assert response.headers["Content-Type"] == "application/json;charset=UTF-8"

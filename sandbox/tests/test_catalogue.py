@@ -82,8 +82,7 @@ def test_features_are_realistic_for_each_type():
         mobile = {listing.features for listing in shop.listings(country, "mobile-lvn")}
         toll_free = {listing.features for listing in shop.listings(country, "landline-toll-free")}
         landline = {listing.features for listing in shop.listings(country, "landline")}
-        with_mms = ("VOICE", "SMS", "MMS") if country in ("US", "CA") else ("VOICE", "SMS")
-        assert mobile == {with_mms}
+        assert mobile == {("VOICE", "SMS")}  # KPN documents no MMS
         assert toll_free == {("VOICE",)}
         assert landline == {("VOICE",), ("VOICE", "SMS")}
 

@@ -271,3 +271,158 @@ def test_dropped_connections_are_counted_by_what_happened(sandbox):
             sandbox.get("/account/numbers")
 
     assert sandbox.state()["responses"]["GET /account/numbers"] == {"timeout": 1, "reset": 1}
+
+
+# --- the gateway's, KPN's and the provider's other answers ----------------------------------
+
+
+@pytest.mark.parametrize("status", [429, 500])
+@pytest.mark.parametrize(
+    ("kind", "errorcode"),
+    [
+        ("quota", "policies.ratelimit.QuotaViolation"),
+        ("spike_arrest", "policies.ratelimit.SpikeArrestViolation"),
+    ],
+)
+def test_apigee_rate_limit_faults_come_at_429_or_500_without_retry_after(
+    sandbox, kind, errorcode, status
+):
+    number = sandbox.available()
+    sandbox.fault(operation="POST /number/buy", kind=kind, status=status)
+
+    response = sandbox.buy(number)
+
+    assert response.status_code == status
+    assert response.json()["fault"]["detail"]["errorcode"] == errorcode
+    assert "Retry-After" not in response.headers
+    assert "quota-limit" in response.headers
+    assert sandbox.state()["owned_count"] == 0
+
+
+def test_a_rate_limit_fault_defaults_to_429(sandbox):
+    sandbox.fault(operation="GET /account/numbers", kind="quota")
+
+    assert sandbox.get("/account/numbers").status_code == 429
+
+
+def test_a_not_subscribed_fault_is_apigees_401_for_an_app_without_the_product(sandbox):
+    sandbox.fault(operation="GET /number/search", kind="not_subscribed")
+
+    response = sandbox.get("/number/search", {"country": "GB"})
+
+    assert response.status_code == 401
+    assert response.json()["fault"]["detail"]["errorcode"].endswith(
+        "InvalidAPICallAsNoApiProductMatchFound"
+    )
+
+
+def test_a_forbidden_fault_is_kpns_403_envelope(sandbox):
+    sandbox.fault(operation="GET /account/numbers", kind="forbidden")
+
+    response = sandbox.get("/account/numbers")
+
+    assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["name"] == "Forbidden"
+    assert "entitled" in error["message"]
+
+
+def test_a_kpn_error_carries_its_message_in_kpns_envelope(sandbox):
+    sandbox.fault(operation=TOKEN_OPERATION, kind="kpn_error", label="invalid_client-bad_id")
+
+    response = sandbox.fetch_token()
+
+    assert response.status_code == 500
+    error = response.json()["error"]
+    assert set(error) == {"transactionId", "status", "name", "message", "info"}
+    assert error["status"] == "500 - Internal Server Error"
+    assert error["message"] == "invalid_client-bad_id"
+
+
+def test_a_provider_code_fault_answers_200_with_a_refusals_code(sandbox):
+    number = sandbox.available()
+    sandbox.fault(
+        operation="POST /number/buy",
+        kind="provider_code",
+        code="401",
+        label="authentication failed",
+    )
+
+    response = sandbox.buy(number)
+
+    assert response.status_code == 200
+    assert response.json() == {"error-code": "401", "error-code-label": "authentication failed"}
+    assert sandbox.state()["owned_count"] == 0
+
+
+def test_the_providers_own_401_can_be_sent_with_its_status(sandbox):
+    sandbox.fault(operation="POST /number/cancel", kind="provider_code", status=401, code="401")
+
+    response = sandbox.post("/number/cancel", {"country": "GB", "msisdn": "447700900123"})
+
+    assert response.status_code == 401
+    assert response.json()["error-code"] == "401"
+
+
+@pytest.mark.parametrize(
+    ("shape", "body"),
+    [
+        ("bare", {}),
+        ("count", {"count": 0}),
+        ("numbers", {"numbers": []}),
+        ("count_and_numbers", {"count": 0, "numbers": []}),
+    ],
+)
+def test_an_empty_list_comes_in_the_shape_asked_for(sandbox, shape, body):
+    sandbox.reset(owned=3)
+    sandbox.fault(operation="GET /account/numbers", kind="empty_list", shape=shape)
+
+    assert sandbox.get("/account/numbers").json() == body
+
+
+def test_a_broken_record_leaves_fields_out_of_the_first_number(sandbox):
+    sandbox.reset(owned=3)
+    sandbox.fault(operation="GET /account/numbers", kind="broken_record", drop=["msisdn"])
+
+    first, second, _ = sandbox.get("/account/numbers").json()["numbers"]
+
+    assert "msisdn" not in first
+    assert "type" in first
+    assert "msisdn" in second
+
+
+@pytest.mark.parametrize(
+    "kind", ["throttle", "quota", "spike_arrest", "forbidden", "kpn_error", "provider_code"]
+)
+def test_a_refusal_after_effect_bought_the_number_all_the_same(sandbox, kind):
+    number = sandbox.available()
+    sandbox.fault(operation="POST /number/buy", kind=kind, after_effect=True)
+
+    response = sandbox.buy(number)
+
+    assert response.status_code != 599
+    assert sandbox.owned_number(number["msisdn"]) is not None
+
+
+def test_a_throttle_without_after_effect_still_applies_nothing(sandbox):
+    number = sandbox.available()
+    sandbox.fault(operation="POST /number/buy", kind="throttle")
+
+    assert sandbox.buy(number).status_code == 429
+    assert sandbox.owned_number(number["msisdn"]) is None
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"operation": "POST /number/buy", "kind": "provider_code", "code": "abc"}, "code"),
+        ({"operation": "GET /account/numbers", "kind": "empty_list", "shape": "[]"}, "shape"),
+        ({"operation": "GET /account/numbers", "kind": "broken_record", "drop": "type"}, "drop"),
+        ({"operation": "POST /number/buy", "kind": "kpn_error", "label": 5}, "label"),
+    ],
+)
+def test_the_new_fault_fields_are_checked(sandbox, spec, field):
+    response = sandbox.control("POST", "faults", json=spec)
+
+    assert response.status_code == 400
+    assert field in response.json()

@@ -14,7 +14,7 @@ def test_it_lists_numbers_on_sale_in_the_providers_shape(sandbox):
     assert body["count"] >= 1000
     assert len(body["numbers"]) == 5
     for number in body["numbers"]:
-        assert set(number) == AVAILABLE_FIELDS
+        assert set(number) - {"limitations"} == AVAILABLE_FIELDS
         assert number["country"] == "NL"
         assert number["type"] == "mobile-lvn"
         assert number["msisdn"].startswith("316")
@@ -65,8 +65,8 @@ def test_every_country_offers_each_of_its_types(sandbox, number_type):
 
 
 def test_features_in_any_order_match_numbers_with_all_of_them(sandbox):
-    in_order = sandbox.search(country="US", type="mobile-lvn", features="SMS,MMS,VOICE")
-    shuffled = sandbox.search(country="US", type="mobile-lvn", features="VOICE,SMS,MMS")
+    in_order = sandbox.search(country="US", type="mobile-lvn", features="SMS,VOICE")
+    shuffled = sandbox.search(country="US", type="mobile-lvn", features="VOICE,SMS")
 
     assert in_order == shuffled
     assert in_order["count"] >= 1000
@@ -164,3 +164,26 @@ def test_numbers_owned_from_the_start_are_never_on_sale(sandbox):
     for owned in sandbox.owned_numbers():
         query = {"country": owned["country"], "type": owned["type"], "pattern": owned["msisdn"]}
         assert sandbox.search(**query) == {"count": 0}
+
+
+def test_some_numbers_on_sale_come_with_limitations(sandbox):
+    mobiles = sandbox.search(country="GB", type="mobile-lvn", size=100)["numbers"]
+    toll_free = sandbox.search(country="GB", type="landline-toll-free", size=5)["numbers"]
+
+    limited = [number for number in mobiles if "limitations" in number]
+    assert 0 < len(limited) < len(mobiles)
+    assert all(
+        number["limitations"] == [{"feature": "SMS", "type": "OUTBOUND", "reach": "INTERNATIONAL"}]
+        for number in limited
+    )
+    assert all(
+        number["limitations"] == [{"feature": "VOICE", "type": "INBOUND", "reach": "DOMESTIC"}]
+        for number in toll_free
+    )
+
+
+def test_a_bought_number_keeps_its_limitations_in_the_owned_list(sandbox):
+    toll_free = sandbox.available("GB", "landline-toll-free")
+    assert sandbox.buy(toll_free).status_code == 200
+
+    assert sandbox.owned_number(toll_free["msisdn"])["limitations"] == toll_free["limitations"]

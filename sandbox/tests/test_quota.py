@@ -3,6 +3,8 @@ import time
 import pytest
 import requests
 
+from sandbox.quota import QuotaBook
+
 from .helpers import CREDENTIALS, TIMEOUT
 
 QUOTA_HEADERS = (
@@ -25,11 +27,6 @@ def assert_gateway_headers(response):
     for name, value in GATEWAY_HEADERS.items():
         assert response.headers[name] == value
     assert response.headers["api-version"]
-
-
-def wait_for_a_fresh_second():
-    """Strict windows are whole epoch seconds: start a test near the start of one."""
-    time.sleep(1 - time.time() % 1 + 0.01)
 
 
 def test_every_kind_of_response_carries_the_gateway_headers(sandbox):
@@ -81,102 +78,138 @@ def test_a_refused_token_costs_no_api_quota(sandbox):
     assert int(sandbox.get("/account/numbers").headers["quota-used"]) == used + 1
 
 
-def test_strict_quota_allows_one_owned_list_a_second(sandbox):
+def test_strict_quota_counts_the_list_per_minute_in_kpns_units(sandbox):
     sandbox.reset(quota="strict")
-    sandbox.token  # noqa: B018 - fetch it before the window starts
-    wait_for_a_fresh_second()
+
+    first = sandbox.get("/account/numbers")
+
+    assert first.status_code == 200
+    assert first.headers["quota-limit"] == "60"
+    assert first.headers["quota-used"] == "1"
+    assert first.headers["quota-interval"] == "1"
+    assert first.headers["quota-time-unit"] == "minute"
+
+
+def test_a_second_list_within_the_second_meets_the_spike_arrest(sandbox):
+    sandbox.reset(quota="strict")
+    sandbox.token  # noqa: B018 - fetched before the timed calls
 
     first = sandbox.get("/account/numbers")
     second = sandbox.get("/account/numbers")
 
     assert first.status_code == 200
-    assert first.headers["quota-limit"] == "1"
-    assert first.headers["quota-used"] == "1"
-    assert first.headers["quota-interval"] == "1"
-    assert first.headers["quota-time-unit"] == "second"
     assert second.status_code == 429
-    assert second.headers["Retry-After"] == "1"
-    assert "fault" in second.json()
+    assert (
+        second.json()["fault"]["detail"]["errorcode"] == "policies.ratelimit.SpikeArrestViolation"
+    )
+    assert "Retry-After" not in second.headers
+    assert second.headers["quota-used"] == "1"  # a refused call counts nowhere
     assert_gateway_headers(second)
 
 
-def test_strict_quota_windows_end_on_whole_seconds(sandbox):
+def test_a_list_a_second_later_is_allowed_again(sandbox):
     sandbox.reset(quota="strict")
-    sandbox.token  # noqa: B018
-    wait_for_a_fresh_second()
+    sandbox.get("/account/numbers")
+    sandbox.get("/account/numbers")  # too soon
+
+    time.sleep(1.05)
+
+    assert sandbox.get("/account/numbers").status_code == 200
+
+
+def test_strict_quota_windows_end_on_whole_minutes(sandbox):
+    sandbox.reset(quota="strict")
 
     response = sandbox.get("/number/search", {"country": "GB"})
 
     reset_at = int(response.headers["quota-reset-UTC"])
-    assert reset_at % 1000 == 0
-    assert 0 < reset_at - time.time() * 1000 <= 1000
+    assert reset_at % 60_000 == 0
+    assert 0 < reset_at - time.time() * 1000 <= 60_000
 
 
-def test_strict_quota_allows_three_calls_a_second_across_the_api(sandbox):
+def test_other_operations_may_come_three_times_a_second(sandbox):
     sandbox.reset(quota="strict")
     sandbox.token  # noqa: B018
-    sandbox.search(country="GB")  # the catalogue is generated outside the timed window
-    wait_for_a_fresh_second()
+    sandbox.search(country="GB")  # the catalogue is generated outside the timed calls
+    time.sleep(0.35)
 
-    statuses = []
-    for _ in range(4):
-        response = sandbox.get("/number/search", {"country": "GB"})
-        statuses.append(response.status_code)
+    first = sandbox.get("/number/search", {"country": "GB"})
+    too_soon = sandbox.get("/number/search", {"country": "GB"})
+    time.sleep(0.35)
+    later = sandbox.get("/number/search", {"country": "GB"})
 
-    assert statuses == [200, 200, 200, 429]
-    assert response.headers["quota-limit"] == "3"
-    assert response.headers["quota-used"] == "3"
+    assert [first.status_code, too_soon.status_code, later.status_code] == [200, 429, 200]
+    assert first.headers["quota-limit"] == "180"
+
+
+def test_each_operation_has_its_own_spike_arrest(sandbox):
+    sandbox.reset(quota="strict")
+    sandbox.token  # noqa: B018
+    sandbox.search(country="GB")
+    time.sleep(0.35)
+
+    statuses = [
+        sandbox.get("/number/search", {"country": "GB"}).status_code,
+        sandbox.get("/account/numbers").status_code,
+    ]
+
+    assert statuses == [200, 200]
 
 
 def test_the_list_counts_against_the_api_wide_quota_too(sandbox):
     sandbox.reset(quota="strict")
     sandbox.token  # noqa: B018
-    sandbox.search(country="GB")
-    wait_for_a_fresh_second()
-
-    statuses = [
-        sandbox.get("/number/search", {"country": "GB"}).status_code,
-        sandbox.get("/number/search", {"country": "GB"}).status_code,
-        sandbox.get("/number/search", {"country": "GB"}).status_code,
-        sandbox.get("/account/numbers").status_code,
-    ]
-
-    assert statuses == [200, 200, 200, 429]
-
-
-def test_calls_are_allowed_again_once_the_window_has_passed(sandbox):
-    sandbox.reset(quota="strict")
-    sandbox.token  # noqa: B018
+    before = int(sandbox.get("/number/search", {"country": "GB"}).headers["quota-used"])
     sandbox.get("/account/numbers")
-    refused = sandbox.get("/account/numbers")
-    if refused.status_code == 429:
-        time.sleep(int(refused.headers["Retry-After"]))
+    time.sleep(0.35)
 
-    assert sandbox.get("/account/numbers").status_code == 200
+    after = int(sandbox.get("/number/search", {"country": "GB"}).headers["quota-used"])
+
+    assert after == before + 2
 
 
-def test_a_throttled_buy_buys_nothing(sandbox):
+def test_a_buy_refused_by_the_spike_arrest_buys_nothing(sandbox):
     sandbox.reset(quota="strict")
-    number = sandbox.available()
-    wait_for_a_fresh_second()
-    for _ in range(3):
-        sandbox.get("/number/search", {"country": "GB"})
+    first, second = sandbox.search(country="GB", type="mobile-lvn", size=2)["numbers"]
+    time.sleep(0.35)
 
-    response = sandbox.buy(number)
-
-    assert response.status_code == 429
-    assert sandbox.state()["owned_count"] == 0
+    assert sandbox.buy(first).status_code == 200
+    assert sandbox.buy(second).status_code == 429
+    assert sandbox.owned_number(second["msisdn"]) is None
 
 
-def test_token_calls_have_their_own_strict_bucket(sandbox):
+def test_token_calls_have_their_own_strict_bucket_and_no_spike_arrest(sandbox):
     sandbox.reset(quota="strict")
     token = sandbox.token
-    wait_for_a_fresh_second()
+    used = int(sandbox.get("/number/search", {"country": "GB"}).headers["quota-used"])
 
-    statuses = [sandbox.fetch_token().status_code for _ in range(4)]
+    fetched = [sandbox.fetch_token() for _ in range(4)]
 
-    assert statuses == [200, 200, 200, 429]
-    assert sandbox.get("/account/numbers", headers=sandbox.bearer(token)).status_code == 200
+    assert [response.status_code for response in fetched] == [200] * 4
+    assert fetched[-1].headers["quota-limit"] == "180"
+    time.sleep(0.35)
+    search = sandbox.get("/number/search", {"country": "GB"}, headers=sandbox.bearer(token))
+    assert int(search.headers["quota-used"]) == used + 1
+
+
+def test_a_minutes_allowance_used_up_is_refused_until_the_next_minute():
+    book = QuotaBook("strict")
+    start = 6_000_000.0  # a whole minute, in epoch seconds
+    # Two operations, each within its spike arrest, use up the API's 180 calls a minute.
+    moments = [start + 0.34 * i for i in range(90)]
+    allowed = [
+        book.take("app", operation, now).allowed
+        for now in moments
+        for operation in ("GET /number/search", "POST /number/cancel")
+    ]
+
+    refused = book.take("app", "POST /number/update", start + 40)
+
+    assert all(allowed)
+    assert not refused.allowed
+    assert refused.spike_rate is None
+    assert refused.retry_after == 20
+    assert book.take("app", "POST /number/update", start + 60.5).allowed
 
 
 @pytest.mark.parametrize("path", ["/_sandbox/state", "/_sandbox/faults"])

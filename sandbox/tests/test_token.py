@@ -7,6 +7,13 @@ import requests
 from .helpers import CREDENTIALS, TIMEOUT
 
 TOKEN_FIELDS = {
+    # What KPN adds to Apigee's answer: the app's products, organisation, developer, level.
+    "api_product_list",
+    "organization_name",
+    "developer_email",
+    "level",
+    "refresh_token",
+    "refresh_count",
     "access_token",
     "token_type",
     "expires_in",
@@ -28,7 +35,7 @@ def test_it_issues_a_token_for_credentials_in_the_form_body(sandbox):
     response = sandbox.fetch_token()
 
     assert response.status_code == 200
-    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Content-Type"] == "application/json;charset=UTF-8"
     body = response.json()
     assert set(body) == TOKEN_FIELDS
     assert body["token_type"] == "Bearer"

@@ -19,7 +19,8 @@ def update(sandbox, number: dict, **fields):
 
 def config_of(sandbox, number: dict) -> dict:
     shown = sandbox.owned_number(number["msisdn"])
-    return {k: v for k, v in shown.items() if k not in ("country", "msisdn", "type", "features")}
+    facts = ("country", "msisdn", "type", "features", "limitations", "cost")
+    return {k: v for k, v in shown.items() if k not in facts}
 
 
 def test_it_sets_the_fields_it_is_given(sandbox, owned):
