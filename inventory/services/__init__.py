@@ -12,6 +12,7 @@ from inventory.services.catalogue import (
 from inventory.services.events import (
     access_denied_record,
     login_failure_record,
+    login_failures_summarise,
     login_record,
     logout_record,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "lease_release",
     "local_fields_of",
     "login_failure_record",
+    "login_failures_summarise",
     "login_record",
     "logout_record",
     "number_annotate",

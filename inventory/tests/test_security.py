@@ -6,6 +6,7 @@ import re
 import time
 
 import pytest
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.core import serializers
 from django.core.cache import cache
@@ -26,16 +27,16 @@ def policy(response) -> dict[str, list[str]]:
 
 
 class LoginThrottlingTestCase(BaseTestCase):
-    def log_in(self, password, *, username="olivia", ip="198.51.100.20"):
+    def log_in(self, password, *, username="olivia", ip="198.51.100.20", **extra):
         return self.client.post(
-            "/login/", {"username": username, "password": password}, REMOTE_ADDR=ip
+            "/login/", {"username": username, "password": password}, REMOTE_ADDR=ip, **extra
         )
 
     def failures(self) -> list[str]:
         failed = Operation.objects.filter(action=Action.LOGIN_FAILED).order_by("seq")
         return list(failed.values_list("reason", flat=True))
 
-    def test_repeated_failures_lock_the_username_from_that_address_with_429(self):
+    def test_repeated_failures_lock_the_username_with_429(self):
         for _ in range(LIMIT - 1):
             response = self.log_in("wrong")
             self.assertContains(response, "didn't match")
@@ -50,26 +51,67 @@ class LoginThrottlingTestCase(BaseTestCase):
         assert refused.status_code == 429
         assert "_auth_user_id" not in self.client.session
 
-    def test_the_trail_shows_each_failure_the_lockout_and_the_refusals_after_it(self):
+    def test_the_trail_shows_the_first_failure_and_the_lockout_and_counts_the_rest(self):
         for _ in range(LIMIT + 1):
             self.log_in("wrong")
 
         reasons = self.failures()
-        assert reasons[0] == f"Wrong username or password (failure 1 of {LIMIT} before a lockout)."
-        assert reasons[LIMIT - 1] == (
-            f"Wrong username or password; failure {LIMIT} of {LIMIT}, so this username is now "
-            "locked out from this address for 15 minutes."
-        )
-        assert reasons[LIMIT].startswith("Locked out: refused without checking the password")
+        assert reasons == [
+            f"Wrong username or password (failure 1 of {LIMIT} before a lockout).",
+            f"Wrong username or password; failure {LIMIT} of {LIMIT}, so this username and "
+            "this address are now locked out for 15 minutes.",
+        ]
         assert not Operation.objects.filter(action=Action.LOGIN).exists()
 
-    def test_the_lock_holds_one_username_at_one_address_only(self):
-        for _ in range(LIMIT):
-            self.log_in("wrong")
+    def test_a_username_is_locked_from_every_address(self):
+        for n in range(LIMIT):
+            self.log_in("wrong", ip=f"198.51.100.{n + 1}")
 
-        assert self.log_in(PASSWORD, ip="198.51.100.99").status_code == 302
-        self.client.logout()
-        assert self.log_in(PASSWORD, username="victor").status_code == 302
+        assert self.log_in(PASSWORD, ip="203.0.113.9").status_code == 429
+        assert self.failures()[-2:] == [
+            f"Wrong username or password; failure {LIMIT} of {LIMIT}, so this username is now "
+            "locked out, from every address, for 15 minutes.",
+            "Locked out: refused without checking the password, because this username has had "
+            f"{LIMIT} failed logins, from any address; the lockout lasts 15 minutes.",
+        ]
+        assert self.log_in(PASSWORD, username="victor", ip="203.0.113.9").status_code == 302
+
+    def test_an_address_is_locked_for_every_username(self):
+        for n in range(LIMIT):
+            self.log_in("wrong", username=f"guess-{n}")
+
+        assert self.log_in(PASSWORD, username="victor").status_code == 429
+        assert self.failures()[-1] == (
+            "Locked out: refused without checking the password, because this address has had "
+            f"{LIMIT} failed logins, for any username; the lockout lasts 15 minutes."
+        )
+        assert self.log_in(PASSWORD, username="victor", ip="203.0.113.9").status_code == 302
+
+    @override_settings(PROXY_COUNT=1)
+    def test_behind_a_proxy_each_client_is_counted_at_its_own_address(self):
+        proxy = "10.0.0.2"
+        for n in range(LIMIT):
+            self.log_in("wrong", username=f"guess-{n}", ip=proxy,
+                        HTTP_X_FORWARDED_FOR="198.51.100.66")  # fmt: skip
+
+        neighbour = self.log_in(
+            PASSWORD, username="victor", ip=proxy, HTTP_X_FORWARDED_FOR="203.0.113.7"
+        )
+
+        assert neighbour.status_code == 302
+        assert Operation.objects.get(action=Action.LOGIN).ip == "203.0.113.7"
+        tried = Operation.objects.filter(action=Action.LOGIN_FAILED).first()
+        assert tried.ip == "198.51.100.66"
+
+    @override_settings(PROXY_COUNT=1)
+    def test_behind_a_proxy_what_the_client_claims_before_it_proves_nothing(self):
+        response = self.log_in(
+            PASSWORD, username="victor", ip="10.0.0.2",
+            HTTP_X_FORWARDED_FOR="192.0.2.1, 203.0.113.7",
+        )  # fmt: skip
+
+        assert response.status_code == 302
+        assert Operation.objects.get(action=Action.LOGIN).ip == "203.0.113.7"
 
     def test_a_successful_login_resets_the_count(self):
         for _ in range(LIMIT - 1):
@@ -80,6 +122,19 @@ class LoginThrottlingTestCase(BaseTestCase):
         for _ in range(LIMIT - 1):
             assert self.log_in("wrong").status_code == 200
         assert self.log_in(PASSWORD).status_code == 302
+
+    def test_a_very_long_username_is_counted_under_its_first_150_characters(self):
+        tried = "x" * 10_000
+
+        for _ in range(LIMIT):
+            response = self.log_in("wrong", username=tried, ip=f"198.51.100.{_ + 1}")
+
+        assert response.status_code == 429
+        attempts = AccessAttempt.objects.all()
+        assert {attempt.username for attempt in attempts} == {"x" * 150}
+        assert sum(attempt.failures_since_start for attempt in attempts) == LIMIT
+        entry = Operation.objects.filter(action=Action.LOGIN_FAILED).first()
+        assert entry.actor_username == "x" * 150
 
 
 class SessionTestCase(BaseTestCase):
