@@ -5,7 +5,9 @@ in the cache can be computed again. So when Redis cannot be reached, or answers 
 error, a read is a miss, a write is skipped and `add` reports that nothing was added; the
 page is slower, never a 500. Settings use it for every `redis://` CACHE_URL.
 
-- One warning per outage, not one per call, and one line when Redis answers again.
+- One warning per outage and process, not one per call, and one line when Redis answers
+  again. (Django gives each thread its own cache object; what they know of an outage is
+  shared by every thread of the process.)
 - After a failure, calls go straight to their fallback for `RETRY_AFTER` seconds (an
   OPTIONS entry, default 5): a page with ten cache calls must not wait ten connect
   timeouts while Redis is away.
@@ -36,16 +38,32 @@ DEFAULT_RETRY_AFTER = 5.0
 MAX_STALE_KEYS = 10_000
 
 
+class _Outage:
+    """What this process knows of one Redis being away."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.down_since: float | None = None  # monotonic time of the first failure
+        self.skip_until = 0.0
+        self.stale_keys: set[str] = set()
+        self.stale_overflow = False
+
+
+_outages: dict[str, _Outage] = {}
+_outages_lock = threading.Lock()
+
+
+def _outage_of(server) -> _Outage:
+    with _outages_lock:
+        return _outages.setdefault(str(server), _Outage())
+
+
 class ResilientRedisCache(RedisCache):
     def __init__(self, server, params):
         options = dict(params.get("OPTIONS") or {})
         self.retry_after = float(options.pop("RETRY_AFTER", DEFAULT_RETRY_AFTER))
         super().__init__(server, {**params, "OPTIONS": options})
-        self._state = threading.Lock()
-        self._down_since: float | None = None  # monotonic time of the first failure
-        self._skip_until = 0.0
-        self._stale_keys: set[str] = set()
-        self._stale_overflow = False
+        self._outage = _outage_of(server)
 
     # --- reads: a failure is a miss ---
 
@@ -108,25 +126,28 @@ class ResilientRedisCache(RedisCache):
         """`call(*args)`, or `fallback` when Redis fails (or failed moments ago). `written`
         (of `version`) are the keys the call changes: if it fails, they are deleted once
         Redis is back."""
-        if time.monotonic() < self._skip_until:
+        outage = self._outage
+        if time.monotonic() < outage.skip_until:
             self._remember_stale(written, version)
             return fallback
         try:
+            deleted = self._delete_stale() if outage.down_since is not None else None
             result = call(*args)
         except RedisError as error:
             self._failed(error)
             self._remember_stale(written, version)
             return fallback
-        if self._down_since is not None:
-            self._recovered()
+        if deleted is not None:
+            self._recovered(deleted)
         return result
 
     def _failed(self, error: RedisError) -> None:
-        with self._state:
-            first = self._down_since is None
+        outage = self._outage
+        with outage.lock:
+            first = outage.down_since is None
             if first:
-                self._down_since = time.monotonic()
-            self._skip_until = time.monotonic() + self.retry_after
+                outage.down_since = time.monotonic()
+            outage.skip_until = time.monotonic() + self.retry_after
         if first:
             # redis-py's messages name the host and port, never a password.
             log.warning(
@@ -135,36 +156,44 @@ class ResilientRedisCache(RedisCache):
                 error,
             )
 
-    def _recovered(self) -> None:
-        with self._state:
-            if self._down_since is None:
-                return
-            down_for = time.monotonic() - self._down_since
-            stale, self._stale_keys = self._stale_keys, set()
-            self._down_since, self._stale_overflow = None, False
+    def _delete_stale(self) -> int:
+        """Before the first call after an outage: delete the keys changed meanwhile, so
+        that call already sees no stale value. Raises RedisError if Redis is still away."""
+        outage = self._outage
+        with outage.lock:
+            stale, outage.stale_keys = outage.stale_keys, set()
         try:
             if stale:
                 self._cache.delete_many(list(stale))
-        except RedisError as error:
-            with self._state:
-                self._stale_keys |= stale
-            self._failed(error)
-            return
+        except RedisError:
+            with outage.lock:
+                outage.stale_keys |= stale
+            raise
+        return len(stale)
+
+    def _recovered(self, deleted: int) -> None:
+        outage = self._outage
+        with outage.lock:
+            if outage.down_since is None:  # another thread said so already
+                return
+            down_for = time.monotonic() - outage.down_since
+            outage.down_since, outage.stale_overflow = None, False
         log.warning(
             "The cache answers again after %d s; %d key(s) changed meanwhile were deleted.",
             down_for,
-            len(stale),
+            deleted,
         )
 
     def _remember_stale(self, keys: Iterable[str], version: int | None) -> None:
         made = [self.make_and_validate_key(key, version=version) for key in keys]
         if not made:
             return
-        with self._state:
-            room = max(MAX_STALE_KEYS - len(self._stale_keys), 0)
-            self._stale_keys.update(made[:room])
-            warn = room < len(made) and not self._stale_overflow
-            self._stale_overflow = self._stale_overflow or warn
+        outage = self._outage
+        with outage.lock:
+            room = max(MAX_STALE_KEYS - len(outage.stale_keys), 0)
+            outage.stale_keys.update(made[:room])
+            warn = room < len(made) and not outage.stale_overflow
+            outage.stale_overflow = outage.stale_overflow or warn
         if warn:
             log.warning(
                 "More than %d cache keys changed during the outage; the rest keep their "

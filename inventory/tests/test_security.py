@@ -4,6 +4,7 @@ headers, and secrets that never leave the server."""
 import logging
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
@@ -14,7 +15,7 @@ from django.test import Client, override_settings
 
 from inventory import api_client as api
 from inventory.models import Action, Operation, OwnedNumber
-from inventory.tests.base import PASSWORD, BaseTestCase
+from inventory.tests.base import PASSWORD, BaseTestCase, clear_of_a_login_failure_window_end
 from inventory.tests.factories import owned_number
 
 LIMIT = settings.AXES_FAILURE_LIMIT
@@ -26,7 +27,11 @@ def policy(response) -> dict[str, list[str]]:
     return {words[0]: words[1:] for words in directives}
 
 
+@override_settings(LOGIN_FAILURE_WINDOW=timedelta(days=1))
 class LoginThrottlingTestCase(BaseTestCase):
+    def setUp(self):
+        clear_of_a_login_failure_window_end()  # the trail's entries are counted per window
+
     def log_in(self, password, *, username="olivia", ip="198.51.100.20", **extra):
         return self.client.post(
             "/login/", {"username": username, "password": password}, REMOTE_ADDR=ip, **extra
