@@ -9,12 +9,14 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core import serializers
 from django.core.cache import cache
 from django.test import Client, override_settings
 
 from inventory import api_client as api
-from inventory.models import Action, Operation, OwnedNumber
+from inventory.audit import audit_append
+from inventory.models import Action, Operation, Outcome, OwnedNumber
 from inventory.tests.base import PASSWORD, BaseTestCase, clear_of_a_login_failure_window_end
 from inventory.tests.factories import owned_number
 
@@ -171,6 +173,73 @@ class SessionTestCase(BaseTestCase):
 
         assert response.status_code == 302
         assert response["Location"] == "/login/?next=/inventory/"
+
+
+class DatabaseSessionTestCase(BaseTestCase):
+    """Sessions live in the database: emptying (or losing) the cache logs nobody out."""
+
+    def test_a_session_outlives_the_cache(self):
+        self.client.post("/login/", {"username": "victor", "password": PASSWORD})
+
+        cache.clear()
+
+        assert self.client.get("/inventory/").status_code == 200
+
+    def test_page_views_do_not_rewrite_an_unchanged_session_every_time(self):
+        self.client.post("/login/", {"username": "victor", "password": PASSWORD})
+        self.client.get("/inventory/")
+        stored = Session.objects.get().expire_date
+
+        for _ in range(3):
+            assert self.client.get("/inventory/").status_code == 200
+
+        # Rewritten at most once a minute (a tenth of the idle time, if shorter).
+        assert Session.objects.get().expire_date == stored
+
+    @override_settings(SESSION_COOKIE_AGE=2)
+    def test_an_unchanged_session_is_rewritten_once_its_expiry_has_moved_on(self):
+        self.client.post("/login/", {"username": "victor", "password": PASSWORD})
+        stored = Session.objects.get().expire_date
+        time.sleep(0.3)  # more than a tenth of the 2 s idle time
+
+        self.client.get("/inventory/")
+
+        assert Session.objects.get().expire_date > stored
+
+
+class PrivateResponsesTestCase(BaseTestCase):
+    """What a signed-in user is shown is never kept by a browser or a proxy cache."""
+
+    def test_every_authenticated_page_and_export_says_no_store_private(self):
+        number = owned_number("447700900123")
+        entry = audit_append(
+            action=Action.ANNOTATE, actor=self.actor(self.operator), outcome=Outcome.SUCCEEDED
+        )
+        self.login(self.operator)
+        pages = ["/", "/catalogue/?country=GB&type=mobile-lvn", "/inventory/",
+                 "/inventory/numbers.csv", f"/numbers/{number.msisdn}/",
+                 f"/numbers/{number.msisdn}/configure/", f"/numbers/{number.msisdn}/cancel/",
+                 f"/operations/{entry.pk}/", "/no/such/page/", "/admin/"]  # fmt: skip
+        for path in pages:
+            self.assert_private(self.client.get(path), path)
+        saved = self.client.post(f"/numbers/{number.msisdn}/notes/", {"label": "Desk"})
+        self.assert_private(saved, "a redirect after a post")
+        self.login(self.auditor)
+        for path in ("/admin/inventory/operation/", "/admin/inventory/operation/export.csv"):
+            self.assert_private(self.client.get(path), path)
+
+    def test_static_files_and_healthz_keep_their_own_caching(self):
+        self.login(self.viewer)
+
+        static = self.client.get("/static/css/portal.css")
+        healthz = self.client.get("/healthz")
+
+        assert "no-store" not in static.get("Cache-Control", "")
+        assert healthz["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+
+    def assert_private(self, response, what):
+        directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+        assert {"no-store", "private"} <= directives, (what, response.get("Cache-Control"))
 
 
 class CsrfTestCase(BaseTestCase):
