@@ -429,25 +429,23 @@ class _ProcessTokens:
         self._lock = threading.Lock()
         self._tokens: dict[tuple[str, str], tuple[str, float]] = {}
 
+    @staticmethod
+    def _key(config: ApiConfig) -> tuple[str, str]:
+        return config.token_url, config.client_id
+
     def get(self, config: ApiConfig) -> str | None:
         with self._lock:
-            token, retire_at = self._tokens.get((config.token_url, config.client_id), ("", 0.0))
-        return token if token and time.monotonic() < retire_at else None
+            token, retire_at = self._tokens.get(self._key(config), ("", 0.0))
+        return token if time.monotonic() < retire_at else None
 
     def put(self, config: ApiConfig, token: str, lifetime: float) -> None:
         with self._lock:
-            self._tokens[(config.token_url, config.client_id)] = (
-                token,
-                time.monotonic() + lifetime,
-            )
+            self._tokens[self._key(config)] = (token, time.monotonic() + lifetime)
 
     def discard(self, config: ApiConfig, token: str | None) -> None:
-        if token is None:
-            return
         with self._lock:
-            key = (config.token_url, config.client_id)
-            if self._tokens.get(key, ("",))[0] == token:
-                del self._tokens[key]
+            if token and self._tokens.get(self._key(config), ("",))[0] == token:
+                del self._tokens[self._key(config)]
 
 
 _process_tokens = _ProcessTokens()
