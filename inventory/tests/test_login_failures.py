@@ -1,17 +1,20 @@
 """Failed logins in the audit trail: bounded however many there are (anyone can fail to log
 in), with every failure still counted, and nothing already recorded ever changing."""
 
+import threading
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
 from inventory import services
-from inventory.audit import verify_chain
+from inventory.audit import Actor, verify_chain
 from inventory.models import Action, LoginFailureCount, LoginFailureWindow, Operation
 from inventory.services.events import COUNTERS_KEPT
 from inventory.tests.base import PASSWORD, BaseTestCase, clear_of_a_login_failure_window_end
+from inventory.tests.transactional import TrailTransactionTestCase
 
 CAP = settings.LOGIN_FAILURES_ITEMISED_PER_WINDOW
 LIMIT = settings.AXES_FAILURE_LIMIT
@@ -128,3 +131,43 @@ class LoginFailuresTestCase(BaseTestCase):
         assert not LoginFailureWindow.objects.exists()
         assert not LoginFailureCount.objects.exists()
         assert self.entries().count() == 2  # the trail keeps the entry and the summary
+
+
+@override_settings(LOGIN_FAILURE_WINDOW=timedelta(days=1))
+class ConcurrentLoginFailuresTestCase(TrailTransactionTestCase):
+    """Failures arriving at the same moment, each on its own connection, are all counted
+    and never take more entries than the cap."""
+
+    def test_parallel_failures_are_each_counted_once_and_the_cap_holds(self):
+        clear_of_a_login_failure_window_end()
+        workers, each = 8, 5
+        start = threading.Barrier(workers)
+        errors: list[BaseException] = []
+
+        def fail(worker: int):
+            try:
+                start.wait()
+                for n in range(each):
+                    services.login_failure_record(
+                        actor=Actor(ip=f"198.51.100.{worker + 1}"),
+                        username=f"guess-{worker}-{n}",
+                        reason="Wrong username or password.",
+                    )
+            except BaseException as error:  # reported below, in the test's own thread
+                errors.append(error)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=fail, args=(w,)) for w in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        assert errors == []
+        window = LoginFailureWindow.objects.get()
+        assert window.failures == workers * each
+        assert LoginFailureCount.objects.count() == workers * each
+        assert Operation.objects.filter(action=Action.LOGIN_FAILED).count() == CAP
+        assert window.itemised == CAP
+        assert verify_chain()[1] is None
