@@ -158,7 +158,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_VERBOSE = False
-# Usernames as the lockout stores them (at most 150 characters, as a user's can be long).
+# The lockout counts a username under its first 150 characters: no user's is longer, and
+# its table holds 255 (a longer one was a 500 on PostgreSQL).
 AXES_USERNAME_CALLABLE = "inventory.signals.lockout_username"
 # The client's address for the lockout and the audit trail: behind DJANGO_PROXY_COUNT
 # proxies it is the address the outermost of them saw (inventory/middleware.py).

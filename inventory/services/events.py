@@ -159,9 +159,10 @@ def _summary_append(window: LoginFailureWindow) -> Operation:
         for pair in pairs
     )
     rest = ""
-    if more_failures:
-        others = f"{more_pairs} more username and address pairs" if more_pairs else "others"
-        rest = f"; and {more_failures} from {others}"
+    if more_pairs:
+        rest = f"; {window.failures - shown - window.unlisted} for {more_pairs} more pairs"
+    if window.unlisted:
+        rest += f"; {window.unlisted} for pairs beyond the {MAX_PAIRS_PER_WINDOW} counted"
     reason = (
         f"{window.failures} failed logins {_span(window.started_at, ends_at)}, "
         f"{window.itemised} of them recorded one by one: {named}{rest}."

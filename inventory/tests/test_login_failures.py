@@ -75,7 +75,11 @@ class LoginFailuresTestCase(BaseTestCase):
         assert self.entries().count() == CAP
         self.close_the_window()
         assert self.entries().count() == CAP + 1
-        assert self.entries().last().request["summary"]["failures"] == 100
+        summary = self.entries().last()
+        assert summary.request["summary"]["failures"] == 100
+        assert len(summary.request["summary"]["counts"]) == 20
+        assert summary.request["summary"]["more_pairs"] == 80
+        assert summary.reason.endswith("; 80 for 80 more pairs.")
 
     def test_one_username_from_a_hundred_addresses_adds_at_most_the_cap_and_a_summary(self):
         self.fail(100, ip=lambda n: f"198.51.100.{n + 1}")
