@@ -437,7 +437,12 @@ class CancelForm(forms.Form):
         return digits
 
 
+NOTES_MAX_LENGTH = 2000  # a few paragraphs; each change is kept whole in the audit trail
+
+
 class AnnotateForm(forms.Form):
     label = forms.CharField(max_length=100, required=False)
     team = forms.CharField(label="Owner / team", max_length=100, required=False)
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=NOTES_MAX_LENGTH, required=False
+    )

@@ -525,3 +525,48 @@ class BatchItem(models.Model):
         """The one-time token of this item's operation: a batch run again after its worker
         died finds the operation it started instead of starting another."""
         return f"batch-{self.batch_id}-item-{self.pk}"
+
+
+class LoginFailureWindow(models.Model):
+    """Failed logins counted per fixed window of LOGIN_FAILURE_WINDOW, so that anonymous
+    visitors cannot grow the append-only trail at will: the first failure of each username
+    and of each address in a window is an entry of its own, the rest are counted here, and
+    one summary entry per window gives the counts once it has closed.
+
+    Not part of the trail: these counters change, and are deleted some time after their
+    summary was written. What the trail says about them never changes."""
+
+    started_at = models.DateTimeField(unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    itemised = models.PositiveIntegerField("failures with an entry of their own", default=0)
+    # Failures beyond MAX_PAIRS distinct (username, address) pairs: counted, not listed.
+    unlisted = models.PositiveIntegerField(default=0)
+    summarised_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["summarised_at", "started_at"])]
+
+    def __str__(self):
+        return f"{self.failures} failed logins from {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class LoginFailureCount(models.Model):
+    """How often one username failed from one address within a window."""
+
+    window = models.ForeignKey(LoginFailureWindow, on_delete=models.CASCADE, related_name="counts")
+    username = models.CharField(max_length=150)
+    ip = models.CharField("IP address", max_length=45, blank=True)
+    failures = models.PositiveIntegerField(default=0)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["window", "username", "ip"], name="one_count_per_pair")
+        ]
+        indexes = [
+            models.Index(fields=["window", "ip"]),
+        ]
+
+    def __str__(self):
+        return f"{self.failures} × {self.username} from {self.ip or 'an unknown address'}"

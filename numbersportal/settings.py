@@ -54,10 +54,14 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the input: a NUL byte or an oversized query string is a 400.
+    "inventory.middleware.RequestLimitsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication: what a signed-in user is shown is never stored by a cache.
+    "inventory.middleware.PrivateResponsesMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -109,6 +113,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache (shared OAuth token, quota view, search results) ---------------------------------
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://numbers-portal")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Redis being down costs speed, never a 500 (inventory/cache_backend.py), and no call
+    # waits more than a moment for an unreachable Redis.
+    CACHES["default"]["BACKEND"] = "inventory.cache_backend.ResilientRedisCache"
+    CACHES["default"]["OPTIONS"] = {
+        "socket_connect_timeout": 0.5,
+        "socket_timeout": 1.0,
+        **CACHES["default"].get("OPTIONS", {}),
+    }
 
 # --- Authentication and sessions ------------------------------------------------------------
 
@@ -126,9 +139,11 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions live in the cache (Redis in production): no database query per request.
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
-# Inactivity expiry: every request pushes the expiry forward by SESSION_IDLE_MINUTES.
+# Sessions live in the database, so a Redis outage or restart logs nobody out. Expired ones
+# are removed by `manage.py clearsessions` (see the README's production section).
+SESSION_ENGINE = "inventory.sessions"
+# Inactivity expiry: every request pushes the expiry forward by SESSION_IDLE_MINUTES (the
+# row is rewritten at most once a minute for that; see inventory/sessions.py).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -136,15 +151,37 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
-# Login throttling: lock a username from one address after repeated failures.
+# Login throttling, counted per username and per address separately: a username is locked
+# after AXES_FAILURE_LIMIT failures from anywhere (guessing from many addresses), and an
+# address after as many failures for any usernames (trying many usernames from one place).
+# A successful login clears both counts.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
-AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
 AXES_VERBOSE = False
+# The lockout counts a username under its first 150 characters: no user's is longer, and
+# its table holds 255 (a longer one was a 500 on PostgreSQL).
+AXES_USERNAME_CALLABLE = "inventory.signals.lockout_username"
+# The client's address for the lockout and the audit trail: behind DJANGO_PROXY_COUNT
+# proxies it is the address the outermost of them saw (inventory/middleware.py).
+AXES_CLIENT_IP_CALLABLE = "inventory.middleware.client_ip"
+PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
+
+# Failed logins in the audit trail: within each window, the first failure of each username
+# and of each address is an entry of its own (and so is a lockout), at most this many in
+# all; the rest are counted, and one summary entry per window gives the counts.
+LOGIN_FAILURE_WINDOW = timedelta(minutes=15)
+LOGIN_FAILURES_ITEMISED_PER_WINDOW = 20
+
+# --- Request limits -------------------------------------------------------------------------
+
+# No form of the portal needs more than a few kilobytes; a bigger body is refused (400).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+# Longer query strings are refused (400), as gunicorn refuses request lines over 4 KiB.
+MAX_QUERY_STRING_LENGTH = 4096
 
 # --- Security headers -----------------------------------------------------------------------
 

@@ -232,15 +232,18 @@ class NumbersApiClient:
         return access_token, expires_in
 
     def _token(self, *, stale: str | None = None) -> str:
-        """The shared token. `stale` is one the API just refused: get a different one."""
-        cached = self._cache.get(TOKEN_CACHE_KEY)
+        """The shared token. `stale` is one the API just refused: get a different one.
+        While the shared cache cannot be reached, this process keeps its own copy."""
+        _process_tokens.discard(self.config, stale)
+        cached = self._cache.get(TOKEN_CACHE_KEY) or _process_tokens.get(self.config)
         if cached and cached != stale:
             return cached
         give_up_waiting = time.monotonic() + self.config.connect_timeout + self.config.read_timeout
         owner = uuid.uuid4().hex
         # Only one process fetches; the others wait for its token to appear in the cache.
+        # A lock nobody holds yet cannot be taken: the cache is down, so nobody is waited for.
         while not self._cache.add(TOKEN_LOCK_KEY, owner, timeout=30):
-            if time.monotonic() > give_up_waiting:
+            if time.monotonic() > give_up_waiting or not self._cache.has_key(TOKEN_LOCK_KEY):
                 break
             self._sleep(0.05)
             cached = self._cache.get(TOKEN_CACHE_KEY)
@@ -252,8 +255,10 @@ class NumbersApiClient:
                 return cached
             access_token, expires_in = self._fetch_token()
             # Retire it a little before the gateway does, so no call races the expiry.
-            margin = min(60, expires_in // 10)
-            self._cache.set(TOKEN_CACHE_KEY, access_token, timeout=max(expires_in - margin, 1))
+            lifetime = max(expires_in - min(60, expires_in // 10), 1)
+            self._cache.set(TOKEN_CACHE_KEY, access_token, timeout=lifetime)
+            if self._cache.get(TOKEN_CACHE_KEY) != access_token:  # the cache did not keep it
+                _process_tokens.put(self.config, access_token, lifetime)
             return access_token
         finally:
             if self._cache.get(TOKEN_LOCK_KEY) == owner:
@@ -515,6 +520,34 @@ class NumbersApiClient:
         )
 
 
+class _ProcessTokens:
+    """Tokens this process fetched while the shared cache could not keep them, by API and
+    client id, each until it is retired: one fetch per expiry per process, not per call."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._tokens: dict[tuple[str, str], tuple[str, float]] = {}
+
+    @staticmethod
+    def _key(config: ApiConfig) -> tuple[str, str]:
+        return config.token_url, config.client_id
+
+    def get(self, config: ApiConfig) -> str | None:
+        with self._lock:
+            token, retire_at = self._tokens.get(self._key(config), ("", 0.0))
+        return token if time.monotonic() < retire_at else None
+
+    def put(self, config: ApiConfig, token: str, lifetime: float) -> None:
+        with self._lock:
+            self._tokens[self._key(config)] = (token, time.monotonic() + lifetime)
+
+    def discard(self, config: ApiConfig, token: str | None) -> None:
+        with self._lock:
+            if token and self._tokens.get(self._key(config), ("",))[0] == token:
+                del self._tokens[self._key(config)]
+
+
+_process_tokens = _ProcessTokens()
 _per_thread = threading.local()
 
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0006_trail_guards_v2"),
+        ("inventory", "0007_login_failure_windows"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,8 +1,13 @@
 """The shared test case: a small named cast of users, one per role."""
 
+import time
+from datetime import timedelta
+
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.test import TestCase
+from django.utils import timezone
 
 from inventory.audit import Actor
 
@@ -36,3 +41,15 @@ class BaseTestCase(TestCase):
     @staticmethod
     def actor(user) -> Actor:
         return Actor(user=user, username=user.username, ip="127.0.0.1", user_agent="tests")
+
+
+def clear_of_a_login_failure_window_end(*, margin: timedelta = timedelta(minutes=1)) -> None:
+    """Failed logins are counted per window; a test that counts entries must not straddle
+    two. Wait out the current window if it ends within `margin` (with the day-long windows
+    these tests use, that is only ever just before midnight UTC)."""
+    from inventory.services.events import window_start
+
+    now = timezone.now()
+    ends = window_start(now) + settings.LOGIN_FAILURE_WINDOW
+    if ends - now < margin:
+        time.sleep((ends - now).total_seconds() + 0.1)

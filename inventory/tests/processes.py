@@ -5,6 +5,7 @@ sees only committed rows."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -120,3 +121,52 @@ class PortalProcess:
 
     def __exit__(self, *exc_info) -> None:
         self.stop()
+
+
+class RedisServer:
+    """A redis-server of the test's own on a free loopback port, to stop and start again
+    (never the shared one). With `persist`, it saves its data when stopped and loads it when
+    started, as a production Redis with snapshots does."""
+
+    def __init__(self, *, persist: bool = False):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._dir = tempfile.mkdtemp(prefix="np-redis-")
+        self._persist = persist
+        self._process: subprocess.Popen | None = None
+
+    def start(self) -> RedisServer:
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                "--dir", self._dir, "--appendonly", "no",
+                "--save", "3600 1" if self._persist else ""]  # fmt: skip
+        self._process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        give_up = time.monotonic() + START_TIMEOUT
+        while not self.answers():
+            if self._process.poll() is not None:
+                raise AssertionError(f"redis-server exited ({self._process.returncode})")
+            if time.monotonic() > give_up:
+                raise AssertionError("redis-server never answered")
+            time.sleep(0.05)
+        return self
+
+    def answers(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis(port=self.port, socket_connect_timeout=1).ping())
+        except redis.RedisError:
+            return False
+
+    def stop(self) -> None:
+        """SIGTERM: Redis shuts down (saving first, with `persist`) and the port closes."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            self._process.wait(timeout=STOP_TIMEOUT)
+        self._process = None
+
+    def __enter__(self) -> RedisServer:
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+        shutil.rmtree(self._dir, ignore_errors=True)

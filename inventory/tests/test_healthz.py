@@ -11,6 +11,7 @@ from inventory import api_client as api
 from inventory.health import PROBE_CONNECT_TIMEOUT, PROBE_READ_TIMEOUT
 from inventory.models import SyncRun
 from inventory.tests.base import BaseTestCase
+from inventory.tests.processes import free_port
 from inventory.tests.transactional import TrailTransactionTestCase
 
 TOKEN = "POST /oauth/client_credential/accesstoken"
@@ -40,6 +41,7 @@ class HealthzTestCase(BaseTestCase):
         assert body["status"] == "ok"
         assert body["database"] == "up"
         assert body["api_token"] == "ok"
+        assert body["cache"] == "up"
         assert 590 <= body["sync"]["last_success_age_seconds"] <= 700
         assert body["sync"]["stale"] is False
         assert response["Cache-Control"].startswith("max-age=0")
@@ -112,6 +114,20 @@ class HealthzTestCase(BaseTestCase):
 
     def test_it_only_answers_get(self):
         assert self.client.post("/healthz").status_code == 405
+
+    def test_a_cache_that_raises_is_reported_down_and_the_answer_is_still_json(self):
+        synced(ago=timedelta(minutes=10))
+        # Django's own Redis cache, which raises when Redis is away (the portal's does not).
+        raising = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                               "LOCATION": f"redis://127.0.0.1:{free_port()}/0"}}  # fmt: skip
+
+        with override_settings(CACHES=raising):
+            response = self.probe()
+
+        assert response.status_code == 200
+        body = response.json()
+        assert (body["status"], body["cache"], body["database"]) == ("degraded", "down", "up")
+        assert body["api_token"] == "unavailable"  # its check reads the cache first
 
 
 class HealthzDatabaseDownTestCase(TrailTransactionTestCase):

@@ -107,7 +107,7 @@ import json
 from django.conf import settings
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.http import HttpResponse
-from django.test import Client, RequestFactory
+from django.test import Client, RequestFactory, override_settings
 
 client = Client(HTTP_HOST="{HOST}")
 plain = client.get("/login/")
@@ -117,9 +117,11 @@ def view(request):
     request.session["probe"] = True
     return HttpResponse()
 
+# The cookie's flags come from the SESSION_COOKIE_* settings whatever stores the session;
+# a signed-cookie store needs no table in this (unmigrated) database.
 request = RequestFactory().get("/", HTTP_HOST="{HOST}", HTTP_X_FORWARDED_PROTO="https")
-with_session = SessionMiddleware(view)(request)
-request.session.delete()
+with override_settings(SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies"):
+    with_session = SessionMiddleware(view)(request)
 
 def cookie(response, name):
     morsel = response.cookies[name]

@@ -4,16 +4,20 @@ headers, and secrets that never leave the server."""
 import logging
 import re
 import time
+from datetime import timedelta
 
 import pytest
+from axes.models import AccessAttempt
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.core import serializers
 from django.core.cache import cache
 from django.test import Client, override_settings
 
 from inventory import api_client as api
-from inventory.models import Action, Operation, OwnedNumber
-from inventory.tests.base import PASSWORD, BaseTestCase
+from inventory.audit import audit_append
+from inventory.models import Action, Operation, Outcome, OwnedNumber
+from inventory.tests.base import PASSWORD, BaseTestCase, clear_of_a_login_failure_window_end
 from inventory.tests.factories import owned_number
 
 LIMIT = settings.AXES_FAILURE_LIMIT
@@ -25,17 +29,21 @@ def policy(response) -> dict[str, list[str]]:
     return {words[0]: words[1:] for words in directives}
 
 
+@override_settings(LOGIN_FAILURE_WINDOW=timedelta(days=1))
 class LoginThrottlingTestCase(BaseTestCase):
-    def log_in(self, password, *, username="olivia", ip="198.51.100.20"):
+    def setUp(self):
+        clear_of_a_login_failure_window_end()  # the trail's entries are counted per window
+
+    def log_in(self, password, *, username="olivia", ip="198.51.100.20", **extra):
         return self.client.post(
-            "/login/", {"username": username, "password": password}, REMOTE_ADDR=ip
+            "/login/", {"username": username, "password": password}, REMOTE_ADDR=ip, **extra
         )
 
     def failures(self) -> list[str]:
         failed = Operation.objects.filter(action=Action.LOGIN_FAILED).order_by("seq")
         return list(failed.values_list("reason", flat=True))
 
-    def test_repeated_failures_lock_the_username_from_that_address_with_429(self):
+    def test_repeated_failures_lock_the_username_with_429(self):
         for _ in range(LIMIT - 1):
             response = self.log_in("wrong")
             self.assertContains(response, "didn't match")
@@ -50,26 +58,67 @@ class LoginThrottlingTestCase(BaseTestCase):
         assert refused.status_code == 429
         assert "_auth_user_id" not in self.client.session
 
-    def test_the_trail_shows_each_failure_the_lockout_and_the_refusals_after_it(self):
+    def test_the_trail_shows_the_first_failure_and_the_lockout_and_counts_the_rest(self):
         for _ in range(LIMIT + 1):
             self.log_in("wrong")
 
         reasons = self.failures()
-        assert reasons[0] == f"Wrong username or password (failure 1 of {LIMIT} before a lockout)."
-        assert reasons[LIMIT - 1] == (
-            f"Wrong username or password; failure {LIMIT} of {LIMIT}, so this username is now "
-            "locked out from this address for 15 minutes."
-        )
-        assert reasons[LIMIT].startswith("Locked out: refused without checking the password")
+        assert reasons == [
+            f"Wrong username or password (failure 1 of {LIMIT} before a lockout).",
+            f"Wrong username or password; failure {LIMIT} of {LIMIT}, so this username and "
+            "this address are now locked out for 15 minutes.",
+        ]
         assert not Operation.objects.filter(action=Action.LOGIN).exists()
 
-    def test_the_lock_holds_one_username_at_one_address_only(self):
-        for _ in range(LIMIT):
-            self.log_in("wrong")
+    def test_a_username_is_locked_from_every_address(self):
+        for n in range(LIMIT):
+            self.log_in("wrong", ip=f"198.51.100.{n + 1}")
 
-        assert self.log_in(PASSWORD, ip="198.51.100.99").status_code == 302
-        self.client.logout()
-        assert self.log_in(PASSWORD, username="victor").status_code == 302
+        assert self.log_in(PASSWORD, ip="203.0.113.9").status_code == 429
+        assert self.failures()[-2:] == [
+            f"Wrong username or password; failure {LIMIT} of {LIMIT}, so this username is now "
+            "locked out, from every address, for 15 minutes.",
+            "Locked out: refused without checking the password, because this username has had "
+            f"{LIMIT} failed logins, from any address; the lockout lasts 15 minutes.",
+        ]
+        assert self.log_in(PASSWORD, username="victor", ip="203.0.113.9").status_code == 302
+
+    def test_an_address_is_locked_for_every_username(self):
+        for n in range(LIMIT):
+            self.log_in("wrong", username=f"guess-{n}")
+
+        assert self.log_in(PASSWORD, username="victor").status_code == 429
+        assert self.failures()[-1] == (
+            "Locked out: refused without checking the password, because this address has had "
+            f"{LIMIT} failed logins, for any username; the lockout lasts 15 minutes."
+        )
+        assert self.log_in(PASSWORD, username="victor", ip="203.0.113.9").status_code == 302
+
+    @override_settings(PROXY_COUNT=1)
+    def test_behind_a_proxy_each_client_is_counted_at_its_own_address(self):
+        proxy = "10.0.0.2"
+        for n in range(LIMIT):
+            self.log_in("wrong", username=f"guess-{n}", ip=proxy,
+                        HTTP_X_FORWARDED_FOR="198.51.100.66")  # fmt: skip
+
+        neighbour = self.log_in(
+            PASSWORD, username="victor", ip=proxy, HTTP_X_FORWARDED_FOR="203.0.113.7"
+        )
+
+        assert neighbour.status_code == 302
+        assert Operation.objects.get(action=Action.LOGIN).ip == "203.0.113.7"
+        tried = Operation.objects.filter(action=Action.LOGIN_FAILED).first()
+        assert tried.ip == "198.51.100.66"
+
+    @override_settings(PROXY_COUNT=1)
+    def test_behind_a_proxy_what_the_client_claims_before_it_proves_nothing(self):
+        response = self.log_in(
+            PASSWORD, username="victor", ip="10.0.0.2",
+            HTTP_X_FORWARDED_FOR="192.0.2.1, 203.0.113.7",
+        )  # fmt: skip
+
+        assert response.status_code == 302
+        assert Operation.objects.get(action=Action.LOGIN).ip == "203.0.113.7"
 
     def test_a_successful_login_resets_the_count(self):
         for _ in range(LIMIT - 1):
@@ -80,6 +129,19 @@ class LoginThrottlingTestCase(BaseTestCase):
         for _ in range(LIMIT - 1):
             assert self.log_in("wrong").status_code == 200
         assert self.log_in(PASSWORD).status_code == 302
+
+    def test_a_very_long_username_is_counted_under_its_first_150_characters(self):
+        tried = "x" * 10_000
+
+        for _ in range(LIMIT):
+            response = self.log_in("wrong", username=tried, ip=f"198.51.100.{_ + 1}")
+
+        assert response.status_code == 429
+        attempts = AccessAttempt.objects.all()
+        assert {attempt.username for attempt in attempts} == {"x" * 150}
+        assert sum(attempt.failures_since_start for attempt in attempts) == LIMIT
+        entry = Operation.objects.filter(action=Action.LOGIN_FAILED).first()
+        assert entry.actor_username == "x" * 150
 
 
 class SessionTestCase(BaseTestCase):
@@ -111,6 +173,73 @@ class SessionTestCase(BaseTestCase):
 
         assert response.status_code == 302
         assert response["Location"] == "/login/?next=/inventory/"
+
+
+class DatabaseSessionTestCase(BaseTestCase):
+    """Sessions live in the database: emptying (or losing) the cache logs nobody out."""
+
+    def test_a_session_outlives_the_cache(self):
+        self.client.post("/login/", {"username": "victor", "password": PASSWORD})
+
+        cache.clear()
+
+        assert self.client.get("/inventory/").status_code == 200
+
+    def test_page_views_do_not_rewrite_an_unchanged_session_every_time(self):
+        self.client.post("/login/", {"username": "victor", "password": PASSWORD})
+        self.client.get("/inventory/")
+        stored = Session.objects.get().expire_date
+
+        for _ in range(3):
+            assert self.client.get("/inventory/").status_code == 200
+
+        # Rewritten at most once a minute (a tenth of the idle time, if shorter).
+        assert Session.objects.get().expire_date == stored
+
+    @override_settings(SESSION_COOKIE_AGE=2)
+    def test_an_unchanged_session_is_rewritten_once_its_expiry_has_moved_on(self):
+        self.client.post("/login/", {"username": "victor", "password": PASSWORD})
+        stored = Session.objects.get().expire_date
+        time.sleep(0.3)  # more than a tenth of the 2 s idle time
+
+        self.client.get("/inventory/")
+
+        assert Session.objects.get().expire_date > stored
+
+
+class PrivateResponsesTestCase(BaseTestCase):
+    """What a signed-in user is shown is never kept by a browser or a proxy cache."""
+
+    def test_every_authenticated_page_and_export_says_no_store_private(self):
+        number = owned_number("447700900123")
+        entry = audit_append(
+            action=Action.ANNOTATE, actor=self.actor(self.operator), outcome=Outcome.SUCCEEDED
+        )
+        self.login(self.operator)
+        pages = ["/", "/catalogue/?country=GB&type=mobile-lvn", "/inventory/",
+                 "/inventory/numbers.csv", f"/numbers/{number.msisdn}/",
+                 f"/numbers/{number.msisdn}/configure/", f"/numbers/{number.msisdn}/cancel/",
+                 f"/operations/{entry.pk}/", "/no/such/page/", "/admin/"]  # fmt: skip
+        for path in pages:
+            self.assert_private(self.client.get(path), path)
+        saved = self.client.post(f"/numbers/{number.msisdn}/notes/", {"label": "Desk"})
+        self.assert_private(saved, "a redirect after a post")
+        self.login(self.auditor)
+        for path in ("/admin/inventory/operation/", "/admin/inventory/operation/export.csv"):
+            self.assert_private(self.client.get(path), path)
+
+    def test_static_files_and_healthz_keep_their_own_caching(self):
+        self.login(self.viewer)
+
+        static = self.client.get("/static/css/portal.css")
+        healthz = self.client.get("/healthz")
+
+        assert "no-store" not in static.get("Cache-Control", "")
+        assert healthz["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
+
+    def assert_private(self, response, what):
+        directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+        assert {"no-store", "private"} <= directives, (what, response.get("Cache-Control"))
 
 
 class CsrfTestCase(BaseTestCase):
