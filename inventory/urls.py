@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from inventory.views import catalogue, home, inventory, numbers, operations
+from inventory.views import audit, catalogue, home, inventory, numbers, operations
 
 MSISDN = r"(?P<msisdn>[1-9][0-9]{6,14})"
 
@@ -23,4 +23,7 @@ urlpatterns = [
     ),
     re_path(rf"^numbers/{MSISDN}/cancel/$", numbers.number_cancel, name="number-cancel"),
     path("operations/<int:pk>/", operations.operation, name="operation"),
+    path("audit/", audit.audit_list, name="audit"),
+    path("audit/export.csv", audit.audit_csv, name="audit-csv"),
+    path("audit/<int:seq>/", audit.audit_entry, name="audit-entry"),
 ]
