@@ -14,9 +14,22 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 
+from inventory import phone
 from inventory.models import AuditChainHead, Operation, Outcome, OwnedNumber, SyncRun
 from inventory.paging import Pagination
 from inventory.patterns import DigitPattern
@@ -110,12 +123,22 @@ _NULLABLE_SORTS = {"monthly_cost", "purchased_at"}
 
 def _ordering(sort: str):
     """Unknown values (no price, never bought) sort last both ways, on every database.
-    Columns that are never empty keep a plain ordering, which their index serves."""
+    Columns that are never empty keep a plain ordering, which their index serves.
+    Countries sort by name, as people read them (Australia before Austria), not by code."""
     name = sort.lstrip("-")
+    if name == "country":
+        rank = _country_name_rank()
+        return rank.desc() if sort.startswith("-") else rank.asc()
     if name not in _NULLABLE_SORTS:
         return sort
     column = F(name)
     return column.desc(nulls_last=True) if sort.startswith("-") else column.asc(nulls_last=True)
+
+
+def _country_name_rank() -> Case:
+    ranks = phone.country_rank()
+    whens = [When(country=code, then=Value(rank)) for code, rank in ranks.items()]
+    return Case(*whens, default=Value(len(ranks)), output_field=IntegerField())
 
 
 @dataclass(frozen=True)

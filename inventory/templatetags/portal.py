@@ -260,3 +260,10 @@ def pretty_json(value) -> str:
 @register.filter
 def utc_iso(moment) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else ""
+
+
+@register.simple_tag(takes_context=True)
+def catalogue_back_url(context, country: str = "") -> str:
+    """The catalogue with the person's last search in it (the same country's, if any)."""
+    request = context.get("request")
+    return remembered.catalogue_url(getattr(request, "session", None), country=country)

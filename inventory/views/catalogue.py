@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from inventory import api_client as api
-from inventory import phone, services
+from inventory import phone, remembered, services
 from inventory.audit import Actor
 from inventory.decorators import permission_required
 from inventory.errors import api_error_message
@@ -34,6 +34,12 @@ def _catalogue_query(data: dict) -> services.CatalogueQuery:
     )
 
 
+def _search_fields(data) -> dict:
+    """The search as typed (for "Back to the catalogue"), without the page."""
+    fields = ("country", "type", "features", "match", "pattern", "size")
+    return {name: data.getlist(name) if name == "features" else data.get(name) for name in fields}
+
+
 @permission_required("inventory.browse_catalogue")
 @require_GET
 def catalogue(request):
@@ -41,6 +47,7 @@ def catalogue(request):
     context = {"form": form}
     if form.is_valid():
         query = _catalogue_query(form.cleaned_data)
+        remembered.catalogue_searched(request.session, query=_search_fields(request.GET))
         context.update(query=query, digit_pattern=form.cleaned_data.get("digit_pattern"))
         try:
             results = services.catalogue_search(client=api.default_client(), query=query)
@@ -67,12 +74,14 @@ def purchase_confirm(request):
         offer = services.catalogue_offer(client=api.default_client(), **lookup.cleaned_data)
     except api.ApiError as error:
         messages.error(request, api_error_message(error, doing="price check"))
-        return redirect(f"{reverse('catalogue')}?country={country}")
+        return redirect(remembered.catalogue_url(request.session, country=country))
     if offer is None:
         messages.error(request, f"{phone.international(msisdn)} is no longer on sale.")
-        return redirect(f"{reverse('catalogue')}?country={country}")
+        return redirect(remembered.catalogue_url(request.session, country=country))
     form = PurchaseConfirmForm.for_offer(offer, token=secrets.token_urlsafe(24))
-    return render(request, "inventory/purchase_confirm.html", {"offer": offer, "form": form})
+    back = remembered.catalogue_url(request.session, country=country)
+    context = {"offer": offer, "form": form, "back": back}
+    return render(request, "inventory/purchase_confirm.html", context)
 
 
 @permission_required("inventory.buy_number")
