@@ -81,11 +81,27 @@ class PortalForm(forms.Form):
     """A form whose error messages are sentences people read, naming the field, instead of
     Django's defaults ("Select a valid choice. satellite is not one of the available...")."""
 
+    # Fields whose template shows their errors beside them; the others' errors go on top.
+    inline_errors: tuple[str, ...] = ()
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():
             label = str(field.label or name.replace("_", " ")).lower()
             field.error_messages.update(_plain_messages(field, label))
+
+    def errors_on_top(self) -> list[str]:
+        """What is wrong, for the message above the form: errors no field shows beside it,
+        and a pointer to the fields that do."""
+        shown = [
+            str(error)
+            for name, errors in self.errors.items()
+            if name not in self.inline_errors
+            for error in errors
+        ]
+        if any(name in self.errors for name in self.inline_errors):
+            shown.append("Check the fields marked below.")
+        return shown
 
 
 def _plain_messages(field: forms.Field, label: str) -> dict[str, str]:
@@ -143,6 +159,7 @@ def _with_defaults(data, **defaults):
 
 
 class CatalogueSearchForm(PortalForm):
+    inline_errors = ("country", "type", "pattern", "size")
     country = CountryField()
     type = forms.ChoiceField(
         label="Number type", choices=NumberType.choices, initial=NumberType.LANDLINE
