@@ -48,7 +48,7 @@ class AuditJourney(BrowserTestCase):
         expect(self.page.get_by_test_id("audit-count")).to_contain_text("2 entries match")
         self.screenshot("audit-trail-one-number", schemes=("light", "dark"))
 
-        rows.nth(1).get_by_role("link", name=re.compile(r"^#\d+$")).click()
+        rows.nth(1).get_by_role("link", name=re.compile(r"^#\d+ ")).click()
         entry = self.page.get_by_test_id("audit-entry")
         expect(entry).to_contain_text("olivia")
         expect(entry).to_contain_text("192.0.2.10")
@@ -59,7 +59,7 @@ class AuditJourney(BrowserTestCase):
         self.screenshot("audit-entry-purchase", schemes=("light", "dark"))
 
         self.page.go_back()
-        rows.nth(0).get_by_role("link", name=re.compile(r"^#\d+$")).click()
+        rows.nth(0).get_by_role("link", name=re.compile(r"^#\d+ ")).click()
         change = self.page.get_by_test_id("change")
         expect(change.locator("tbody tr")).to_have_count(1)
         expect(change).to_contain_text("Inbound SMS webhook")

@@ -25,7 +25,8 @@ class CatalogueJourney(BrowserTestCase):
         self.screenshot("catalogue-search")
 
         self.search_gb_mobiles()
-        expect(self.page.get_by_text(re.compile(r"Mobile numbers in .* that start with \+447"))).to_be_visible()
+        words = re.compile(r"Mobile numbers in .* that start with \+447")
+        expect(self.page.get_by_text(words)).to_be_visible()
         self.screenshot("catalogue-results")
 
         first_row = self.page.locator("table.results-table tbody tr").first
