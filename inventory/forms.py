@@ -516,8 +516,13 @@ class AuditFilterForm(PortalForm):
         required=False,
         help_text="A number or its start, a user, an IP address, a request id, or #entry.",
     )
-    before = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
-    after = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+    # Entry numbers: the database's big integers end at 2**63 - 1.
+    before = forms.IntegerField(
+        min_value=1, max_value=2**62, required=False, widget=forms.HiddenInput
+    )
+    after = forms.IntegerField(
+        min_value=0, max_value=2**62, required=False, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

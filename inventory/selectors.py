@@ -441,6 +441,8 @@ def audit_rows(*, filters: AuditFilter) -> Iterator[Operation]:
 
 def audit_entry_get(*, seq: int) -> Operation | None:
     """One entry, with the entry it settles and the entry that settles it."""
+    if seq >= 2**63:  # no such entry, and more than the database's integers hold
+        return None
     entry = Operation.objects.select_related("settles").filter(seq=seq).first()
     if entry is not None:
         entry.settled_by = Operation.objects.filter(settles=entry).first()

@@ -171,7 +171,7 @@ def country_options(context, selected, *, blank: str = "") -> str:
 _STOCK_MARK = {True: " — numbers on sale", False: " — none on sale when last searched"}
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=256)
 def _country_options(selected: str, blank: str, recent: tuple, stock: tuple) -> str:
     marks = {code: _STOCK_MARK[on_sale] for code, on_sale in stock}
     labels = dict(phone.country_choices())

@@ -226,6 +226,8 @@ class AuditReviewTestCase(BaseTestCase):
     def test_an_entry_that_does_not_exist_is_not_found(self):
         self.login(self.auditor)
         assert self.client.get("/audit/999999/").status_code == 404
+        assert self.client.get(f"/audit/{2**64}/").status_code == 404
+        assert self.client.get(f"{LIST}?before={2**64}").status_code == 400
 
     # --- CSV ---
 
