@@ -219,11 +219,17 @@ def choice_inputs(field, kind: str) -> str:
         "\n",
         '<label for="{0}"><input type="{1}" name="{2}" value="{3}" id="{0}"{4}> {5}</label>',
         (
-            (f"{field.auto_id}_{i}", kind, field.html_name, value,
-             mark_safe(" checked") if str(value) in chosen else "", label)
+            (
+                f"{field.auto_id}_{i}",
+                kind,
+                field.html_name,
+                value,
+                mark_safe(" checked") if str(value) in chosen else "",
+                label,
+            )
             for i, (value, label) in enumerate(field.field.choices)
         ),
-    )  # fmt: skip
+    )
 
 
 @register.simple_tag

@@ -23,34 +23,61 @@ class AuditReviewTestCase(BaseTestCase):
     def setUp(self):
         olivia, root = self.actor(self.operator), self.actor(self.superuser)
         self.purchase = audit_append(
-            action=Action.PURCHASE, actor=olivia, country="GB", msisdn="447700900111",
-            monthly_cost=Decimal("1.25"), setup_cost=Decimal("0.50"), outcome=Outcome.SUCCEEDED,
-            http_status=200, provider_code="200", provider_label="success",
-        )  # fmt: skip
+            action=Action.PURCHASE,
+            actor=olivia,
+            country="GB",
+            msisdn="447700900111",
+            monthly_cost=Decimal("1.25"),
+            setup_cost=Decimal("0.50"),
+            outcome=Outcome.SUCCEEDED,
+            http_status=200,
+            provider_code="200",
+            provider_label="success",
+        )
         self.other_purchase = audit_append(
-            action=Action.PURCHASE, actor=root, country="NL", msisdn="31612345678",
-            monthly_cost=Decimal("4.50"), outcome=Outcome.FAILED, http_status=420,
-        )  # fmt: skip
+            action=Action.PURCHASE,
+            actor=root,
+            country="NL",
+            msisdn="31612345678",
+            monthly_cost=Decimal("4.50"),
+            outcome=Outcome.FAILED,
+            http_status=420,
+        )
         self.configure = audit_append(
-            action=Action.CONFIGURE, actor=olivia, country="GB", msisdn="447700900111",
+            action=Action.CONFIGURE,
+            actor=olivia,
+            country="GB",
+            msisdn="447700900111",
             before={"moHttpUrl": "", "voiceCallbackType": ""},
             after={"moHttpUrl": "https://hooks.example.com/sms", "voiceCallbackType": "sip"},
-            outcome=Outcome.SUCCEEDED, http_status=200,
-        )  # fmt: skip
+            outcome=Outcome.SUCCEEDED,
+            http_status=200,
+        )
         self.unsettled = audit_append(
-            action=Action.CANCEL, actor=olivia, country="GB", msisdn="447700900222",
+            action=Action.CANCEL,
+            actor=olivia,
+            country="GB",
+            msisdn="447700900222",
             outcome=Outcome.UNKNOWN,
             reason="The request was sent but its answer was lost (ReadTimeout); it may or may "
             "not have taken effect.",
-        )  # fmt: skip
+        )
         self.settled = audit_append(
-            action=Action.PURCHASE, actor=olivia, country="GB", msisdn="447700900333",
-            outcome=Outcome.UNKNOWN, reason="The answer was lost.",
-        )  # fmt: skip
+            action=Action.PURCHASE,
+            actor=olivia,
+            country="GB",
+            msisdn="447700900333",
+            outcome=Outcome.UNKNOWN,
+            reason="The answer was lost.",
+        )
         self.settlement = audit_append(
-            action=Action.SETTLE, actor=Actor.system("sync_numbers"), country="GB",
-            msisdn="447700900333", settles=self.settled, outcome=Outcome.SUCCEEDED,
-        )  # fmt: skip
+            action=Action.SETTLE,
+            actor=Actor.system("sync_numbers"),
+            country="GB",
+            msisdn="447700900333",
+            settles=self.settled,
+            outcome=Outcome.SUCCEEDED,
+        )
 
     def listed(self, query="") -> list[int]:
         response = self.client.get(LIST + query)

@@ -58,12 +58,16 @@ class AuditSelectorsTestCase(TestCase):
         rare = Actor(username="rare", ip="198.51.100.7", request_id="req-rare")
         audit_append_many(
             [
-                {"action": Action.DRIFT_CHANGED, "outcome": Outcome.FAILED, "country": "JP",
-                 "msisdn": f"8190000000{i}"}
+                {
+                    "action": Action.DRIFT_CHANGED,
+                    "outcome": Outcome.FAILED,
+                    "country": "JP",
+                    "msisdn": f"8190000000{i}",
+                }
                 for i in range(8)
             ],
             actor=rare,
-        )  # fmt: skip
+        )
         entries = []
         for i in range(ENTRIES):
             action = ACTIONS[i % len(ACTIONS)]

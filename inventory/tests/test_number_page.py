@@ -20,11 +20,14 @@ class NumberPageTestCase(BaseTestCase):
 
     def test_the_history_names_settings_in_words_not_api_field_names(self):
         audit_append(
-            action=Action.CONFIGURE, actor=self.actor(self.operator), country="GB",
-            msisdn=self.number.msisdn, before={"voiceCallbackType": "", "voiceCallbackValue": ""},
+            action=Action.CONFIGURE,
+            actor=self.actor(self.operator),
+            country="GB",
+            msisdn=self.number.msisdn,
+            before={"voiceCallbackType": "", "voiceCallbackValue": ""},
             after={"voiceCallbackType": "sip", "voiceCallbackValue": "sip:desk@example.com"},
             outcome=Outcome.SUCCEEDED,
-        )  # fmt: skip
+        )
         self.login(self.viewer)
 
         page = self.client.get(self.url).content.decode()
@@ -62,10 +65,14 @@ class NumberPageTestCase(BaseTestCase):
 
     def test_times_carry_seconds_and_the_time_zone(self):
         entry = audit_append(
-            action=Action.ANNOTATE, actor=self.actor(self.operator), country="GB",
-            msisdn=self.number.msisdn, before={"label": ""}, after={"label": "Desk"},
+            action=Action.ANNOTATE,
+            actor=self.actor(self.operator),
+            country="GB",
+            msisdn=self.number.msisdn,
+            before={"label": ""},
+            after={"label": "Desk"},
             outcome=Outcome.SUCCEEDED,
-        )  # fmt: skip
+        )
         self.login(self.viewer)
         from django.utils import timezone
 

@@ -10,15 +10,22 @@ from inventory.tests.base import BaseTestCase
 class OperationPageTestCase(BaseTestCase):
     def entry(self, **fields):
         return audit_append(
-            action=Action.PURCHASE, actor=self.actor(self.operator), country="GB",
-            msisdn="447700900123", monthly_cost=Decimal("1.25"), **fields,
-        )  # fmt: skip
+            action=Action.PURCHASE,
+            actor=self.actor(self.operator),
+            country="GB",
+            msisdn="447700900123",
+            monthly_cost=Decimal("1.25"),
+            **fields,
+        )
 
     def test_the_providers_answer_is_a_technical_detail(self):
         entry = self.entry(
-            outcome=Outcome.SUCCEEDED, http_status=200, provider_code="200",
-            provider_label="success", duration_ms=120,
-        )  # fmt: skip
+            outcome=Outcome.SUCCEEDED,
+            http_status=200,
+            provider_code="200",
+            provider_label="success",
+            duration_ms=120,
+        )
         self.login(self.operator)
 
         page = self.client.get(f"/operations/{entry.pk}/").content.decode()

@@ -40,10 +40,12 @@ class EveryPage(BrowserTestCase):
         number_purchase(client=client, actor=actor, offer=offer, form_token="buy-1")
         number = OwnedNumber.objects.get(msisdn=offer.msisdn)
         number_configure(
-            client=client, actor=actor, number=number,
+            client=client,
+            actor=actor,
+            number=number,
             changes={"voiceCallbackType": "sip", "voiceCallbackValue": "sip:desk@example.com"},
             form_token="configure-1",
-        )  # fmt: skip
+        )
         return number
 
     def check(self, name: str):

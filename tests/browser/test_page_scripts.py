@@ -89,36 +89,52 @@ class LiveProgress(BrowserTestCase):
               <progress max="1" aria-label="Progress"></progress>
               <p data-poll-message aria-live="polite">Waiting for the task…</p>
             </div></main><script src="/static/js/poll.js"></script></body></html>"""
-        headers = {"Content-Security-Policy": "default-src 'none'; script-src 'self'; "
-                   "style-src 'self'; connect-src 'self'"}  # fmt: skip
+        headers = {
+            "Content-Security-Policy": "default-src 'none'; script-src 'self'; "
+            "style-src 'self'; connect-src 'self'"
+        }
         remaining = list(answers)
 
         def status(route):
             answer = remaining.pop(0) if len(remaining) > 1 else remaining[0]
             route.fulfill(status=200, content_type="application/json", body=json.dumps(answer))
 
-        self.page.route(page_url, lambda route: route.fulfill(
-            status=200, content_type="text/html", body=html, headers=headers))  # fmt: skip
+        self.page.route(
+            page_url,
+            lambda route: route.fulfill(
+                status=200, content_type="text/html", body=html, headers=headers
+            ),
+        )
         self.page.route(status_url, status)
         done = "<title>Done</title><h1>Done</h1>"
-        self.page.route(self.live_server_url + "/_tests/done/", lambda route: route.fulfill(
-            status=200, content_type="text/html", body=done))  # fmt: skip
+        self.page.route(
+            self.live_server_url + "/_tests/done/",
+            lambda route: route.fulfill(status=200, content_type="text/html", body=done),
+        )
         return page_url
 
     def test_the_bar_and_message_follow_the_task_until_done_then_the_page_moves_on(self):
-        url = self.serve([
-            {"state": "queued", "progress": 0, "message": "Queued"},
-            {"state": "running", "progress": 0.5, "message": "Half way: 20 of 40 numbers"},
-            {"state": "done", "progress": 1, "message": "Done", "done_url": "/_tests/done/"},
-        ])  # fmt: skip
+        url = self.serve(
+            [
+                {"state": "queued", "progress": 0, "message": "Queued"},
+                {"state": "running", "progress": 0.5, "message": "Half way: 20 of 40 numbers"},
+                {"state": "done", "progress": 1, "message": "Done", "done_url": "/_tests/done/"},
+            ]
+        )
         self.page.goto(url)
         expect(self.page).to_have_url(re.compile("/_tests/done/$"))
 
     def test_it_shows_running_progress_and_stops_on_failure(self):
-        url = self.serve([
-            {"state": "running", "progress": 0.25, "message": "A quarter"},
-            {"state": "failed", "progress": 0.25, "message": "The sync stopped: the API is down."},
-        ])  # fmt: skip
+        url = self.serve(
+            [
+                {"state": "running", "progress": 0.25, "message": "A quarter"},
+                {
+                    "state": "failed",
+                    "progress": 0.25,
+                    "message": "The sync stopped: the API is down.",
+                },
+            ]
+        )
         self.page.goto(url)
         box = self.page.locator(".task-progress")
         expect(box).to_have_attribute("data-state", "failed")
@@ -128,8 +144,16 @@ class LiveProgress(BrowserTestCase):
         assert self.page.locator("progress").evaluate("bar => bar.value") == 0.25
 
     def test_a_done_url_on_another_site_is_not_followed(self):
-        url = self.serve([{"state": "done", "progress": 1, "message": "Done",
-                           "done_url": "https://elsewhere.example/"}])  # fmt: skip
+        url = self.serve(
+            [
+                {
+                    "state": "done",
+                    "progress": 1,
+                    "message": "Done",
+                    "done_url": "https://elsewhere.example/",
+                }
+            ]
+        )
         self.page.goto(url)
         expect(self.page.locator(".task-progress")).to_have_attribute("data-state", "done")
         assert self.page.url == url
