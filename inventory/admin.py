@@ -1,4 +1,5 @@
-"""Audit review in the admin: read-only for everyone, superusers included."""
+"""The audit trail in the admin, for superusers: read-only for them too. Auditors review it
+in the portal's own pages (inventory/views/audit.py)."""
 
 import json
 
@@ -12,6 +13,8 @@ from django.urls import path
 from django.utils.html import format_html, format_html_join
 
 from inventory import phone
+from inventory.csv_export import AUDIT_HEADER as CSV_HEADER
+from inventory.csv_export import audit_csv_row as _csv_row
 from inventory.csv_export import stream_csv
 from inventory.models import Operation, Outcome
 
@@ -67,35 +70,22 @@ class CountryFilter(admin.SimpleListFilter):
 
 
 class AuditChangeList(ChangeList):
-    """The admin's list. A date drill-down past the last day Python can represent
-    (?created_at__year=9999...) fails in Django's own code; here it is a wrong filter like
-    any other: the list says so, the export answers 400."""
+    """The admin's list. Only its own filters are taken from the query string: a lookup
+    such as ?created_at__year=-1 (there is no date drill-down) fails in Django's own code;
+    here it is a wrong filter like any other: the list says so, the export answers 400."""
+
+    # The only lookups taken straight from the query string: the list filters' own.
+    PLAIN_LOOKUPS = {"action", "action__exact", "outcome", "outcome__exact"}
 
     def get_filters(self, request):
         try:
-            return super().get_filters(request)
+            filters = super().get_filters(request)
         except (ValueError, OverflowError) as error:
             raise IncorrectLookupParameters(error) from error
-
-
-CSV_HEADER = [
-    "seq", "created_at_utc", "action", "outcome", "settled_as", "username", "ip", "user_agent",
-    "request_id", "country", "msisdn", "monthly_cost_eur", "setup_cost_eur", "http_status",
-    "provider_code", "provider_label", "duration_ms", "reason", "request", "before", "after",
-    "hash",
-]  # fmt: skip
-
-
-def _csv_row(entry: Operation) -> list:
-    settlement = getattr(entry, "settlement_outcome", None) or ""
-    return [
-        entry.seq, entry.created_at.isoformat(), entry.action, entry.outcome, settlement,
-        entry.actor_username, entry.ip, entry.user_agent, entry.request_id, entry.country,
-        entry.msisdn, entry.monthly_cost, entry.setup_cost, entry.http_status,
-        entry.provider_code, entry.provider_label, entry.duration_ms, entry.reason,
-        json.dumps(entry.request, sort_keys=True), json.dumps(entry.before, sort_keys=True),
-        json.dumps(entry.after, sort_keys=True), entry.hash,
-    ]  # fmt: skip
+        unknown = set(filters[2]) - self.PLAIN_LOOKUPS
+        if unknown:
+            raise IncorrectLookupParameters(f"Not a filter of this list: {', '.join(unknown)}")
+        return filters
 
 
 @admin.register(Operation)
@@ -106,7 +96,7 @@ class OperationAdmin(admin.ModelAdmin):
     list_display_links = ["seq", "created_at"]
     list_filter = ["action", "outcome", UnsettledFilter, UserFilter, CountryFilter]
     search_fields = ["msisdn", "actor_username"]
-    date_hierarchy = "created_at"
+    # No date_hierarchy: its year links read every entry on each view.
     list_per_page = 50
     show_full_result_count = False
     ordering = ["-seq"]
@@ -152,7 +142,7 @@ class OperationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         settled = Operation.objects.filter(settles=OuterRef("pk")).values("outcome")[:1]
-        return super().get_queryset(request).annotate(settlement_outcome=settled)
+        return super().get_queryset(request).annotate(settled_as=settled)
 
     @admin.display(description="number", ordering="msisdn")
     def number(self, entry):
@@ -167,7 +157,7 @@ class OperationAdmin(admin.ModelAdmin):
 
     @admin.display(description="outcome", ordering="outcome")
     def outcome_shown(self, entry):
-        settled = getattr(entry, "settlement_outcome", None)
+        settled = getattr(entry, "settled_as", None)
         if entry.outcome == Outcome.UNKNOWN:
             text = f"unknown → settled {settled}" if settled else "UNKNOWN, not settled"
             return format_html('<span class="audit-outcome audit-{}">{}</span>', "unknown", text)

@@ -1,6 +1,7 @@
 """CSV rows for exports, streamed: the file is written as it is read, never held whole."""
 
 import csv
+import json
 from collections.abc import Iterable, Iterator
 
 
@@ -77,3 +78,28 @@ def batch_csv_rows(items) -> Iterator[str]:
             for item in items
         ),
     )
+
+
+AUDIT_HEADER = [
+    "seq", "created_at_utc", "action", "outcome", "settled_as", "username", "ip", "user_agent",
+    "request_id", "country", "msisdn", "monthly_cost_eur", "setup_cost_eur", "http_status",
+    "provider_code", "provider_label", "duration_ms", "reason", "request", "before", "after",
+    "hash",
+]  # fmt: skip
+
+
+def audit_csv_row(entry) -> list:
+    """One trail entry as exported; `settled_as` is annotated by the query that read it."""
+    return [
+        entry.seq, entry.created_at.isoformat(), entry.action, entry.outcome,
+        getattr(entry, "settled_as", None) or "", entry.actor_username, entry.ip,
+        entry.user_agent, entry.request_id, entry.country, entry.msisdn, entry.monthly_cost,
+        entry.setup_cost, entry.http_status, entry.provider_code, entry.provider_label,
+        entry.duration_ms, entry.reason, json.dumps(entry.request, sort_keys=True),
+        json.dumps(entry.before, sort_keys=True), json.dumps(entry.after, sort_keys=True),
+        entry.hash,
+    ]  # fmt: skip
+
+
+def audit_csv_rows(entries) -> Iterator[str]:
+    return stream_csv(AUDIT_HEADER, (audit_csv_row(entry) for entry in entries))

@@ -11,7 +11,7 @@ from django.core.validators import URLValidator
 
 from inventory import phone
 from inventory.api_client import AvailableNumber
-from inventory.models import Destination, Feature, NumberType
+from inventory.models import Action, Destination, Feature, NumberType, Outcome
 from inventory.patterns import MATCH_MODES, DigitPattern
 
 PAGE_SIZES = [(10, "10"), (20, "20"), (50, "50"), (100, "100")]
@@ -76,6 +76,58 @@ def _international_prefix(digits: str, international: bool, country: str) -> str
     return prefix
 
 
+class PortalForm(forms.Form):
+    """A form whose error messages are sentences people read, naming the field, instead of
+    Django's defaults ("Select a valid choice. satellite is not one of the available...")."""
+
+    # Fields whose template shows their errors beside them; the others' errors go on top.
+    inline_errors: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            label = str(field.label or name.replace("_", " ")).lower()
+            field.error_messages.update(_plain_messages(field, label))
+
+    def errors_on_top(self) -> list[str]:
+        """What is wrong, for the message above the form: errors no field shows beside it,
+        and a pointer to the fields that do."""
+        shown = [
+            str(error)
+            for name, errors in self.errors.items()
+            if name not in self.inline_errors
+            for error in errors
+        ]
+        if any(name in self.errors for name in self.inline_errors):
+            shown.append("Check the fields marked below.")
+        return shown
+
+
+def _plain_messages(field: forms.Field, label: str) -> dict[str, str]:
+    messages = {"required": f"Fill in the {label}."}
+    if isinstance(field, forms.ChoiceField):
+        messages["required"] = f"Choose the {label}."
+        messages["invalid_choice"] = (
+            f"“%(value)s” is not one of the {label} choices here: choose one from the list."
+        )
+        if isinstance(field, forms.MultipleChoiceField):
+            messages["invalid_list"] = f"Choose the {label} from the list."
+    elif isinstance(field, forms.IntegerField):
+        messages.update(
+            invalid=f"The {label} must be a whole number.",
+            min_value=f"The {label} must be %(limit_value)s or more.",
+            max_value=f"The {label} must be %(limit_value)s or less.",
+        )
+    elif isinstance(field, forms.DateField):
+        messages["invalid"] = f"The {label} must be a date, such as 2025-01-31."
+    if getattr(field, "max_length", None):
+        messages["max_length"] = (
+            f"The {label} can be at most %(limit_value)d characters long "
+            "(this one has %(show_value)d)."
+        )
+    return messages
+
+
 class CountryField(forms.CharField):
     """An ISO 3166-1 alpha-2 code of a country with a numbering plan. Templates render its
     <select> with the `country_options` tag; a plain field here spares every form instance
@@ -105,7 +157,8 @@ def _with_defaults(data, **defaults):
     return data
 
 
-class CatalogueSearchForm(forms.Form):
+class CatalogueSearchForm(PortalForm):
+    inline_errors = ("country", "type", "pattern", "size")
     country = CountryField()
     type = forms.ChoiceField(
         label="Number type", choices=NumberType.choices, initial=NumberType.LANDLINE
@@ -130,7 +183,7 @@ class CatalogueSearchForm(forms.Form):
 
     def __init__(self, data=None, *args, **kwargs):
         # The API searches landlines when no type is given; the form says so openly.
-        data = _with_defaults(data, match="starts", type=NumberType.LANDLINE)
+        data = _with_defaults(data, match="starts", type=NumberType.LANDLINE, size="20")
         super().__init__(data, *args, **kwargs)
         self.fields["pattern"].widget.attrs.update(inputmode="tel", autocomplete="off")
 
@@ -177,7 +230,7 @@ class SignedField(forms.CharField):
             raise forms.ValidationError(self.tampered, code="bad_signature") from bad
 
 
-class OfferLookupForm(forms.Form):
+class OfferLookupForm(PortalForm):
     """Which number the user wants to buy (from a search result link)."""
 
     country = CountryField()
@@ -223,7 +276,7 @@ INVENTORY_SORT_CHOICES = [
 ]
 
 
-class InventoryFilterForm(forms.Form):
+class InventoryFilterForm(PortalForm):
     """Filters over the local cache: the same match modes as the catalogue, no API call."""
 
     country = CountryField(required=False)
@@ -255,7 +308,7 @@ class InventoryFilterForm(forms.Form):
     page = forms.IntegerField(min_value=1, max_value=1_000_000, required=False)
 
     def __init__(self, data=None, *args, **kwargs):
-        super().__init__(_with_defaults(data, match="contains"), *args, **kwargs)
+        super().__init__(_with_defaults(data, match="contains", size="50"), *args, **kwargs)
         self.fields["pattern"].widget.attrs.update(inputmode="tel", autocomplete="off")
 
     def clean(self):
@@ -318,7 +371,7 @@ def phonenumbers_parse(digits: str) -> phonenumbers.PhoneNumber | None:
     return number if phonenumbers.is_possible_number(number) else None
 
 
-class ConfigureForm(forms.Form):
+class ConfigureForm(PortalForm):
     """A number's webhooks and voice routing, by the API's field names."""
 
     moHttpUrl = WebhookField(label="Inbound SMS webhook", help_text=_WEBHOOK_HELP)
@@ -415,7 +468,7 @@ class SignedChangeForm(forms.Form):
         return cls(initial={"change": cls.base_fields["change"].sign(change)})
 
 
-class CancelForm(forms.Form):
+class CancelForm(PortalForm):
     """Cancelling takes real effort: the user types the whole number."""
 
     typed = forms.CharField(label="Type the full number to confirm", max_length=30)
@@ -440,9 +493,71 @@ class CancelForm(forms.Form):
 NOTES_MAX_LENGTH = 2000  # a few paragraphs; each change is kept whole in the audit trail
 
 
-class AnnotateForm(forms.Form):
+class AnnotateForm(PortalForm):
     label = forms.CharField(max_length=100, required=False)
     team = forms.CharField(label="Owner / team", max_length=100, required=False)
     notes = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), max_length=NOTES_MAX_LENGTH, required=False
     )
+
+
+# --- the audit trail ------------------------------------------------------------------------
+
+
+def _msisdn_digits(raw: str) -> str:
+    """A number as people type it (+31 6 1234 5678, 0031..., 3161...) → its digits."""
+    text = _SEPARATORS.sub("", raw or "")
+    digits = text[1:] if text.startswith("+") else text[2:] if text.startswith("00") else text
+    if digits and not re.fullmatch(r"[0-9]{1,15}", digits):
+        raise forms.ValidationError(
+            "Type the number with its country code, such as +31 20 123 4567.", code="not_digits"
+        )
+    return digits
+
+
+class AuditFilterForm(PortalForm):
+    """Filters over the trail. Each is served by an index (see the audit selectors)."""
+
+    action = forms.ChoiceField(
+        label="What", choices=[("", "Anything"), *Action.choices], required=False
+    )
+    outcome = forms.ChoiceField(
+        label="Outcome",
+        choices=[("", "Any outcome"), *Outcome.choices, ("unsettled", "Unknown, not settled")],
+        required=False,
+    )
+    user = forms.CharField(label="User", max_length=150, required=False)
+    number = forms.CharField(label="Number", max_length=30, required=False)
+    country = CountryField(required=False)
+    since = forms.DateField(label="From", required=False)
+    until = forms.DateField(label="Until", required=False)
+    q = forms.CharField(
+        label="Search",
+        max_length=100,
+        required=False,
+        help_text="A number or its start, a user, an IP address, a request id, or #entry.",
+    )
+    # Entry numbers: the database's big integers end at 2**63 - 1.
+    before = forms.IntegerField(
+        min_value=1, max_value=2**62, required=False, widget=forms.HiddenInput
+    )
+    after = forms.IntegerField(
+        min_value=0, max_value=2**62, required=False, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["since"].widget = forms.DateInput(attrs={"type": "date"})
+        self.fields["until"].widget = forms.DateInput(attrs={"type": "date"})
+        self.fields["number"].widget.attrs.update(inputmode="tel", autocomplete="off")
+        self.fields["user"].widget.attrs.update(autocomplete="off", list="audit-users")
+
+    def clean_number(self) -> str:
+        return _msisdn_digits(self.cleaned_data["number"])
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", "“Until” must be the same day as “From” or later.")
+        return data

@@ -265,10 +265,17 @@ class Operation(models.Model):
                 name="one_open_operation_per_msisdn",
             ),
         ]
+        # The audit pages filter by one column and page by seq: each filter's index ends
+        # in seq, so a page is read in order from the index, never sorted or counted.
         indexes = [
             models.Index(fields=["msisdn", "-seq"]),
             models.Index(fields=["outcome", "action"]),
-            models.Index(fields=["actor_username"]),
+            models.Index(fields=["action", "seq"], name="audit_action_seq"),
+            models.Index(fields=["outcome", "seq"], name="audit_outcome_seq"),
+            models.Index(fields=["actor_username", "seq"], name="audit_user_seq"),
+            models.Index(fields=["country", "seq"], name="audit_country_seq"),
+            models.Index(fields=["ip", "seq"], name="audit_ip_seq"),
+            models.Index(fields=["request_id", "seq"], name="audit_request_seq"),
         ]
         permissions = [("review_audit", "Can review the audit trail")]
 

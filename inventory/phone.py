@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache, lru_cache
 
 import phonenumbers
@@ -25,12 +26,25 @@ def country_name(country_code: str) -> str:
     return getattr(country, "common_name", None) or country.name
 
 
+def name_order(name: str) -> str:
+    """A sort key for names as people alphabetise them: Åland with A, Côte d'Ivoire with C."""
+    plain = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+
+
 @cache
 def country_choices() -> list[tuple[str, str]]:
-    """Every country with a numbering plan, by name: ("NL", "🇳🇱 Netherlands (NL)")."""
+    """Every country with a numbering plan, by name: ("NL", "Netherlands (NL)"). The name
+    comes first, so typing "Neth" in a picker finds it; flags are left to decoration."""
     codes = phonenumbers.SUPPORTED_REGIONS & {c.alpha_2 for c in pycountry.countries}
-    named = sorted((country_name(code), code) for code in codes)
-    return [(code, f"{flag(code)} {name} ({code})") for name, code in named]
+    named = sorted(codes, key=lambda code: name_order(country_name(code)))
+    return [(code, f"{country_name(code)} ({code})") for code in named]
+
+
+@cache
+def country_rank() -> dict[str, int]:
+    """Each country's place in the alphabet of names (for sorting by country)."""
+    return {code: rank for rank, (code, _) in enumerate(country_choices())}
 
 
 @cache

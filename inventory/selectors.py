@@ -4,22 +4,39 @@ the API (the API connection's state is in `inventory.health`)."""
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.utils import timezone
 
+from inventory import phone
 from inventory.models import (
+    AuditChainHead,
     Batch,
     BatchItem,
     Destination,
     Operation,
+    Outcome,
     OwnedNumber,
     SelectionItem,
     SyncRun,
@@ -30,6 +47,7 @@ from inventory.patterns import DigitPattern
 SYNC_STATUS_CACHE_KEY = "inventory:sync-status"
 INVENTORY_VERSION_KEY = "inventory:version"
 SUMMARY_SECONDS = 300
+STOCK_CACHE_KEY = "catalogue:stock"
 
 
 def unsettled_operations() -> QuerySet[Operation]:
@@ -42,6 +60,13 @@ def operation_get(*, pk: int) -> Operation | None:
     auditors, who read them in the admin; this page does not show them."""
     entries = Operation.objects.select_related("settlement").exclude(msisdn="")
     return entries.filter(pk=pk).first()
+
+
+def countries_on_sale() -> dict[str, bool]:
+    """Per country, whether the last plain searches found numbers on sale (for pickers):
+    True when some type had numbers, False when every type searched had none."""
+    stock = cache.get(STOCK_CACHE_KEY) or {}
+    return {country: any(types.values()) for country, types in stock.items()}
 
 
 # --- inventory ------------------------------------------------------------------------------
@@ -121,12 +146,22 @@ _NULLABLE_SORTS = {"monthly_cost", "purchased_at"}
 
 def _ordering(sort: str):
     """Unknown values (no price, never bought) sort last both ways, on every database.
-    Columns that are never empty keep a plain ordering, which their index serves."""
+    Columns that are never empty keep a plain ordering, which their index serves.
+    Countries sort by name, as people read them (Australia before Austria), not by code."""
     name = sort.lstrip("-")
+    if name == "country":
+        rank = _country_name_rank()
+        return rank.desc() if sort.startswith("-") else rank.asc()
     if name not in _NULLABLE_SORTS:
         return sort
     column = F(name)
     return column.desc(nulls_last=True) if sort.startswith("-") else column.asc(nulls_last=True)
+
+
+def _country_name_rank() -> Case:
+    ranks = phone.country_rank()
+    whens = [When(country=code, then=Value(rank)) for code, rank in ranks.items()]
+    return Case(*whens, default=Value(len(ranks)), output_field=IntegerField())
 
 
 @dataclass(frozen=True)
@@ -384,3 +419,198 @@ def owned_number_msisdns(*, filters: InventoryFilter, limit: int) -> list[str]:
     """The numbers a filter matches, for a bulk action (at most `limit`)."""
     numbers = owned_number_queryset(filters=filters).values_list("msisdn", flat=True)
     return list(numbers[:limit])
+
+
+# --- the audit trail ------------------------------------------------------------------------
+# Built for a trail of millions of entries: every filter is an equality or a range that one
+# index serves together with the order by seq (migration 0008), pages are found by seq
+# (keyset), never by OFFSET, and nothing counts the whole filter.
+
+AUDIT_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    action: str = ""
+    outcome: str = ""  # an Outcome, or "unsettled" (unknown and not settled yet)
+    user: str = ""  # the username as recorded
+    number: str = ""  # a whole msisdn
+    country: str = ""
+    since: date | None = None  # local dates, both ends included
+    until: date | None = None
+    q: str = ""
+    before: int | None = None  # keyset: entries older than this seq
+    after: int | None = None  # keyset: entries newer than this seq
+    size: int = AUDIT_PAGE_SIZE
+
+    @classmethod
+    def from_form(cls, data: dict) -> AuditFilter:
+        fields = {name: data.get(name) for name in _AUDIT_FILTER_FIELDS}
+        return cls(**{name: value for name, value in fields.items() if value not in (None, "")})
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(getattr(self, name) for name in _AUDIT_FILTER_FIELDS if name not in _CURSORS)
+
+    def query(self, **cursor) -> dict[str, str]:
+        """The filter as a query string's parameters, with another cursor (or none)."""
+        params = {
+            name: getattr(self, name)
+            for name in _AUDIT_FILTER_FIELDS
+            if name not in _CURSORS and getattr(self, name)
+        }
+        params.update({name: value for name, value in cursor.items() if value is not None})
+        return {
+            name: value.isoformat() if isinstance(value, date) else str(value)
+            for name, value in params.items()
+        }
+
+
+_CURSORS = ("before", "after")
+_AUDIT_FILTER_FIELDS = ("action", "outcome", "user", "number", "country", "since", "until", "q")
+_AUDIT_FILTER_FIELDS += _CURSORS
+
+
+def _audit_q(entries: QuerySet[Operation], q: str) -> QuerySet[Operation]:
+    """Free text, read as what it looks like, so an index answers it: "#123" an entry, an IP
+    address, digits a number or its start; anything else a username or a request id."""
+    text = q.strip()
+    if re.fullmatch(r"#\d{1,18}", text):
+        return entries.filter(seq=int(text[1:]))
+    try:
+        return entries.filter(ip=str(ipaddress.ip_address(text)))
+    except ValueError:
+        pass
+    digits = re.sub(r"[\s().\-/]", "", text).removeprefix("+")
+    if re.fullmatch(r"[0-9]{2,15}", digits):
+        # A range, not LIKE: both databases read it from the msisdn index.
+        return entries.filter(msisdn__gte=digits, msisdn__lt=digits + ":")
+    # One column, so one index answers with the order by seq (an OR of two would not).
+    if Operation.objects.filter(actor_username=text).exists():
+        return entries.filter(actor_username=text)
+    return entries.filter(request_id=text)
+
+
+def _first_seq_from(moment: datetime) -> int | None:
+    """The first entry at or after `moment`, by the created_at index. Entries are numbered
+    under the chain lock in the order they are made, so seq follows created_at."""
+    return (
+        Operation.objects.filter(created_at__gte=moment)
+        .order_by("created_at")
+        .values_list("seq", flat=True)
+        .first()
+    )
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, datetime.min.time()))
+
+
+def audit_entries(*, filters: AuditFilter) -> QuerySet[Operation]:
+    """The entries of the filter, newest first (cursors not applied)."""
+    entries = Operation.objects.all()
+    for name in ("action", "country", "msisdn"):
+        value = filters.number if name == "msisdn" else getattr(filters, name)
+        if value:
+            entries = entries.filter(**{name: value})
+    if filters.user:
+        entries = entries.filter(actor_username=filters.user)
+    if filters.outcome == "unsettled":
+        entries = entries.filter(outcome=Outcome.UNKNOWN, settlement__isnull=True)
+    elif filters.outcome:
+        entries = entries.filter(outcome=filters.outcome)
+    if filters.q:
+        entries = _audit_q(entries, filters.q)
+    entries = _audit_dates(entries, filters)
+    settled_as = Operation.objects.filter(settles=OuterRef("pk")).values("outcome")[:1]
+    return entries.annotate(settled_as=Subquery(settled_as)).order_by("-seq")
+
+
+def _audit_dates(entries: QuerySet[Operation], filters: AuditFilter) -> QuerySet[Operation]:
+    """A date range becomes a range of seq (two index lookups), which the index of every other
+    filter serves; created_at is checked too, so the bounds are exact."""
+    if filters.since:
+        start = _local_midnight(filters.since)
+        first = _first_seq_from(start)
+        entries = entries.filter(created_at__gte=start, seq__gte=first if first else 1 << 62)
+    if filters.until:
+        end = _local_midnight(filters.until + timedelta(days=1))
+        first = _first_seq_from(end)
+        entries = entries.filter(created_at__lt=end)
+        if first:
+            entries = entries.filter(seq__lt=first)
+    return entries
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    entries: list[Operation]
+    filters: AuditFilter
+    newer: int | None  # seq to pass as `after` for the page of newer entries
+    older: int | None  # seq to pass as `before` for the page of older entries
+    trail_length: int  # entries in the whole trail (the chain head knows, no count)
+
+    @property
+    def is_first(self) -> bool:
+        return self.newer is None
+
+    @property
+    def matches_known(self) -> bool:
+        """Whether every match is on this page, so the page can say how many there are."""
+        return self.newer is None and self.older is None
+
+
+def audit_page(*, filters: AuditFilter) -> AuditPage:
+    """One page of the filter, by keyset: size + 1 rows tell whether another page follows."""
+    entries = audit_entries(filters=filters)
+    size = filters.size
+    if filters.after is not None:
+        # Newer entries: the ones just above `after`, read upwards, shown newest first.
+        rows = list(entries.filter(seq__gt=filters.after).order_by("seq")[: size + 1])
+        more_newer = len(rows) > size
+        rows = rows[:size][::-1]
+        newer = rows[0].seq if rows and more_newer else None
+        older = rows[-1].seq if rows else filters.after + 1
+    else:
+        if filters.before is not None:
+            entries = entries.filter(seq__lt=filters.before)
+        rows = list(entries[: size + 1])
+        more_older = len(rows) > size
+        rows = rows[:size]
+        older = rows[-1].seq if rows and more_older else None
+        newer = rows[0].seq if rows and filters.before is not None else None
+        if not rows and filters.before is not None:
+            newer = filters.before - 1
+    return AuditPage(
+        entries=rows, filters=filters, newer=newer, older=older, trail_length=audit_length()
+    )
+
+
+def audit_length() -> int:
+    """How many entries the trail holds: the chain head numbers the last one."""
+    head = AuditChainHead.objects.filter(pk=1).values_list("seq", flat=True).first()
+    return head or 0
+
+
+def audit_rows(*, filters: AuditFilter) -> Iterator[Operation]:
+    """Every entry of the filter, newest first, streamed (for the CSV export)."""
+    return audit_entries(filters=filters).iterator(chunk_size=2000)
+
+
+def audit_entry_get(*, seq: int) -> Operation | None:
+    """One entry, with the entry it settles and the entry that settles it."""
+    if seq >= 2**63:  # no such entry, and more than the database's integers hold
+        return None
+    entry = Operation.objects.select_related("settles").filter(seq=seq).first()
+    if entry is not None:
+        entry.settled_by = Operation.objects.filter(settles=entry).first()
+    return entry
+
+
+def audit_usernames(*, limit: int = 200) -> list[str]:
+    """People who may appear in the trail, for the user filter's suggestions (the users
+    table is small; the trail is not)."""
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.order_by("username").values_list("username", flat=True)
+    return list(users[:limit])

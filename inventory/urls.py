@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from inventory.views import (
+    audit,
     batches,
     bulk,
     catalogue,
@@ -62,4 +63,7 @@ urlpatterns = [
         name="destination-delete",
     ),
     path("destinations/<int:pk>/move/", destinations.destination_move, name="destination-move"),
+    path("audit/", audit.audit_list, name="audit"),
+    path("audit/export.csv", audit.audit_csv, name="audit-csv"),
+    path("audit/<int:seq>/", audit.audit_entry, name="audit-entry"),
 ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0007_login_failure_windows"),
+        ("inventory", "0008_audit_review_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

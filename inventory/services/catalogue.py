@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from inventory import api_client as api
+from inventory.selectors import STOCK_CACHE_KEY
 from inventory.services.operations import ApiProblem
 
 SOLD_KEY = "catalogue:sold:"
@@ -74,6 +75,7 @@ def catalogue_search(
     except api.ApiError as error:
         raise ApiProblem.from_error(error, doing="search") from error
     cache.set(key, page, timeout=settings.CATALOGUE_CACHE_SECONDS)
+    catalogue_stock_seen(query=query, count=page.count)
     return CatalogueResults(page=page, from_cache=False)
 
 
@@ -111,3 +113,21 @@ def catalogue_offer(
         country=country, type=type, pattern=msisdn, search_pattern=0, size=10
     )
     return next((item for item in page.items if item.msisdn == msisdn), None)
+
+
+# --- what is on sale where ------------------------------------------------------------------
+
+STOCK_SECONDS = 6 * 3600
+
+
+def catalogue_stock_seen(*, query: CatalogueQuery, count: int) -> None:
+    """Remember whether a plain search (no features or digits) found numbers, per country and
+    type, so country pickers can say where numbers were on sale when last looked at."""
+    if query.features or query.pattern or not query.type:
+        return
+    stock = cache.get(STOCK_CACHE_KEY) or {}
+    seen = stock.get(query.country, {})
+    if seen.get(query.type) == bool(count):
+        return
+    stock[query.country] = {**seen, query.type: bool(count)}
+    cache.set(STOCK_CACHE_KEY, stock, timeout=STOCK_SECONDS)

@@ -1,14 +1,15 @@
 """Template filters for numbers, countries and money."""
 
-from decimal import Decimal
+import json
+from datetime import UTC
 from functools import lru_cache
 from urllib.parse import urlencode
 
 from django import template
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from inventory import phone
+from inventory import phone, remembered, selectors, wording
 from inventory.models import Feature, NumberType, VoiceCallbackType
 from inventory.wording import in_minutes
 
@@ -26,8 +27,22 @@ def national(msisdn: str) -> str:
 
 
 @register.filter
+def tel(msisdn: str) -> str:
+    """+44 7700 900123 in running text, never broken across lines."""
+    return format_html('<span class="msisdn">{}</span>', phone.international(msisdn))
+
+
+@register.filter
+def tel_national(msisdn: str) -> str:
+    return format_html('<span class="msisdn">{}</span>', phone.national(msisdn))
+
+
+@register.filter
 def flag(country_code: str) -> str:
-    return phone.flag(country_code)
+    """Decoration only: hidden from screen readers (the name stands beside it) and from
+    screens without a font that draws it."""
+    emoji = phone.flag(country_code)
+    return format_html('<span class="flag" aria-hidden="true">{}</span>', emoji) if emoji else ""
 
 
 @register.filter
@@ -73,9 +88,33 @@ def limitations_in_words(limitations) -> list[str]:
 @register.filter
 def eur(amount) -> str:
     """€1.25 — money as the API gives it, in EUR; a dash when unknown."""
-    if amount is None or amount == "":
-        return "–"
-    return f"€{Decimal(amount):,.2f}"
+    return wording.money(amount)
+
+
+@register.filter
+def ago(moment) -> str:
+    """ "just now" or "5 minutes ago"."""
+    return wording.ago(moment)
+
+
+@register.filter
+def reason_words(reason: str) -> str:
+    return wording.reason_in_words(reason)
+
+
+@register.filter
+def changes_in_words(entry) -> list:
+    return wording.changes_in_words(entry.before, entry.after)
+
+
+@register.filter
+def field_label(name: str) -> str:
+    return wording.field_label(name)
+
+
+@register.filter
+def value_words(value, name: str = "") -> str:
+    return wording.value_in_words(name, value)
 
 
 @register.simple_tag(takes_context=True)
@@ -130,24 +169,59 @@ def minutes(duration) -> str:
     return in_minutes(duration)
 
 
-@register.simple_tag
-def country_options(selected, *, blank: str = "") -> str:
-    """The <option>s of a country <select>. Built in Python and remembered: ~250 options
-    through the widget templates would cost more than the rest of the page."""
-    return _country_options(selected if isinstance(selected, str) else "", blank)
+@register.simple_tag(takes_context=True)
+def country_options(context, selected, *, blank: str = "") -> str:
+    """The <option>s of a country <select>: the person's recent countries first, then every
+    country by name, marked where the last searches found numbers on sale or none.
+
+    A native <select> on purpose: it answers typing ("Neth" chooses the Netherlands, as the
+    names come first), works with every keyboard and screen reader and without script. Built
+    in Python and remembered: ~250 options through the widget templates would cost more than
+    the rest of the page."""
+    request = context.get("request")
+    recent = remembered.recent_countries(getattr(request, "session", None))
+    stock = selectors.countries_on_sale()
+    return _country_options(
+        selected if isinstance(selected, str) else "",
+        blank,
+        tuple(c for c in recent if c in phone.country_codes()),
+        tuple(sorted(stock.items())),
+    )
 
 
-@lru_cache(maxsize=1024)
-def _country_options(selected: str, blank: str) -> str:
-    options = [("", blank)] if blank else []
-    options += phone.country_choices()
-    return format_html_join(
-        "\n",
-        '<option value="{}"{}>{}</option>',
-        (
-            (code, mark_safe(" selected") if code == selected else "", label)
-            for code, label in options
-        ),
+_STOCK_MARK = {True: " — numbers on sale", False: " — none on sale when last searched"}
+
+
+@lru_cache(maxsize=256)
+def _country_options(selected: str, blank: str, recent: tuple, stock: tuple) -> str:
+    marks = {code: _STOCK_MARK[on_sale] for code, on_sale in stock}
+    labels = dict(phone.country_choices())
+
+    def options(codes, chosen):
+        return format_html_join(
+            "\n",
+            '<option value="{}"{}>{}{}</option>',
+            (
+                (
+                    code,
+                    mark_safe(" selected") if code == chosen else "",
+                    labels[code],
+                    marks.get(code, ""),
+                )
+                for code in codes
+            ),
+        )
+
+    blank_option = format_html('<option value="">{}</option>\n', blank) if blank else ""
+    if not recent:
+        return blank_option + options(labels, selected)
+    # The selected country is marked once: in the recent group when it is there.
+    return format_html(
+        '{}<optgroup label="Searched lately">{}</optgroup>\n'
+        '<optgroup label="All countries">{}</optgroup>',
+        blank_option,
+        options(recent, selected),
+        options(labels, "" if selected in recent else selected),
     )
 
 
@@ -166,11 +240,17 @@ def choice_inputs(field, kind: str) -> str:
         "\n",
         '<label for="{0}"><input type="{1}" name="{2}" value="{3}" id="{0}"{4}> {5}</label>',
         (
-            (f"{field.auto_id}_{i}", kind, field.html_name, value,
-             mark_safe(" checked") if str(value) in chosen else "", label)
+            (
+                f"{field.auto_id}_{i}",
+                kind,
+                field.html_name,
+                value,
+                mark_safe(" checked") if str(value) in chosen else "",
+                label,
+            )
             for i, (value, label) in enumerate(field.field.choices)
         ),
-    )  # fmt: skip
+    )
 
 
 @register.simple_tag
@@ -236,3 +316,32 @@ def offer_pick(offer) -> str:
     from inventory.bulk_forms import offer_pick as signed_pick
 
     return signed_pick(offer)
+
+
+@register.simple_tag
+def audit_url(filters, **cursor) -> str:
+    """The audit list with these filters and another cursor (before=…, after=…, or none)."""
+    return "?" + urlencode(filters.query(**cursor))
+
+
+@register.simple_tag
+def audit_export_url(filters) -> str:
+    query = filters.query()
+    return "?" + urlencode(query) if query else ""
+
+
+@register.filter
+def pretty_json(value) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+
+
+@register.filter
+def utc_iso(moment) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds") if moment else ""
+
+
+@register.simple_tag(takes_context=True)
+def catalogue_back_url(context, country: str = "") -> str:
+    """The catalogue with the person's last search in it (the same country's, if any)."""
+    request = context.get("request")
+    return remembered.catalogue_url(getattr(request, "session", None), country=country)

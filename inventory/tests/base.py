@@ -27,7 +27,7 @@ class BaseTestCase(TestCase):
     def setUpTestData(cls):
         cls.operator = make_user("olivia", "Operator")
         cls.viewer = make_user("victor", "Viewer")
-        cls.auditor = make_user("audrey", "Auditor", is_staff=True)
+        cls.auditor = make_user("audrey", "Auditor")
         cls.superuser = make_user("root", is_staff=True, is_superuser=True)
 
     @pytest.fixture(autouse=True)

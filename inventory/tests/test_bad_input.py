@@ -146,7 +146,7 @@ class BadInputTestCase(BaseTestCase):
 
         too_long = self.client.post(path, {"label": "L", "notes": "n" * (NOTES_MAX_LENGTH + 1)})
         self.number.refresh_from_db()
-        assert (too_long.status_code, self.number.notes) == (302, "")
+        assert (too_long.status_code, self.number.notes) == (400, "")  # shown again, typed
         assert not Operation.objects.filter(action=Action.ANNOTATE).exists()
 
         self.client.post(path, {"label": "L", "notes": "n" * NOTES_MAX_LENGTH})

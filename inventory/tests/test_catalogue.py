@@ -15,7 +15,7 @@ class CatalogueTestCase(BaseTestCase):
         self.login(self.viewer)
         response = self.client.get(self.url)
         self.assertContains(response, "Numbers on sale")
-        self.assertContains(response, "🇳🇱 Netherlands (NL)")
+        self.assertContains(response, ">Netherlands (NL)<")  # the name first: typing finds it
         assert self.sandbox.calls(SEARCH) == 0
 
     def test_it_lists_numbers_formatted_with_prices(self):
@@ -50,11 +50,49 @@ class CatalogueTestCase(BaseTestCase):
         self.assertContains(response, f"could not read ({name}); it is left out.")
         assert self.sandbox.calls(SEARCH) == 1
 
-    def test_it_shows_the_query_it_sent(self):
+    def test_it_says_what_it_searched_in_words_and_the_query_in_the_technical_details(self):
         self.login(self.viewer)
         response = self.client.get(self.url, {"country": "NL", "pattern": "06", "match": "starts"})
-        self.assertContains(response, "pattern=316&amp;search_pattern=0")
-        self.assertContains(response, "Numbers that start with +316")
+        words, details = response.content.decode().split("<summary>Technical details</summary>")
+        assert "Landline numbers in Netherlands that start with +316." in words
+        assert "GET /number/search" not in words
+        assert "pattern=316&amp;search_pattern=0" in details
+
+    def test_without_a_size_the_page_shows_the_twenty_it_returns(self):
+        self.login(self.viewer)
+        response = self.client.get(self.url, {"country": "GB", "type": "mobile-lvn"})
+        assert len(response.context["results"].page.items) == 20
+        self.assertContains(response, '<option value="20" selected>20</option>', html=False)
+
+    def test_a_page_that_does_not_exist_says_so_and_shows_no_pager(self):
+        self.login(self.viewer)
+        response = self.client.get(self.url, {"country": "GB", "type": "mobile-lvn", "page": 999})
+        self.assertContains(response, "There is no page 999")
+        self.assertNotContains(response, 'aria-label="Pages"')
+
+    def test_a_search_the_form_refuses_explains_why_in_sentences(self):
+        self.login(self.viewer)
+        for params, words in [
+            ({"page": "0"}, "The page must be 1 or more."),
+            ({"page": "lots"}, "The page must be a whole number."),
+            ({"match": "around"}, "“around” is not one of the match choices here"),
+            ({"features": "FAX"}, "“FAX” is not one of the features choices here"),
+            ({"type": "satellite"}, "“satellite” is not one of the number type choices here"),
+        ]:
+            response = self.client.get(self.url, {"country": "GB", **params})
+            self.assertContains(response, "The search did not run:")
+            self.assertContains(response, words)
+            self.assertNotContains(response, "Select a valid choice")
+        assert self.sandbox.calls(SEARCH) == 0
+
+    def test_recent_countries_come_first_in_the_picker(self):
+        self.login(self.viewer)
+        for country in ("GB", "NL"):
+            self.client.get(self.url, {"country": country})
+        page = self.client.get(self.url).content.decode()
+        recent = page.split('<optgroup label="Searched lately">')[1].split("</optgroup>")[0]
+        assert recent.index("Netherlands") < recent.index("United Kingdom")
+        assert "numbers on sale" in recent  # both searches found some
 
     def test_a_search_without_a_type_looks_for_landlines_as_the_api_does(self):
         self.login(self.viewer)

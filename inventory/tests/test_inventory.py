@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from inventory import api_client as api
 from inventory.models import OwnedNumber
@@ -186,3 +187,44 @@ class InventoryTotalsTestCase(BaseTestCase):
         number = OwnedNumber.objects.get(msisdn="31201234567")
         number_annotate(actor=self.actor(self.operator), number=number, values={"label": "Lobby"})
         assert self.count(q="lobby") == 1
+
+
+class InventoryWordingTestCase(BaseTestCase):
+    url = "/inventory/"
+
+    def test_sorting_by_country_follows_the_names_not_the_codes(self):
+        for msisdn, country in [("61212345678", "AU"), ("4312345678", "AT"), ("3212345678", "BE")]:
+            owned_number(msisdn, country=country, type="landline")
+        self.login(self.viewer)
+
+        ascending = self.client.get(self.url, {"sort": "country"}).context["listing"].rows
+        descending = self.client.get(self.url, {"sort": "-country"}).context["listing"].rows
+
+        assert [n.country for n in ascending] == ["AU", "AT", "BE"]  # Australia, Austria, …
+        assert [n.country for n in descending] == ["BE", "AT", "AU"]
+
+    def test_a_page_past_the_end_says_so_instead_of_a_nonsense_range(self):
+        owned_numbers(42)
+        self.login(self.viewer)
+
+        response = self.client.get(self.url, {"page": 999})
+
+        self.assertContains(response, "There is no page 999")
+        self.assertNotContains(response, "of 42 · page 999")
+        self.assertNotContains(response, 'aria-label="Pages"')
+
+    def test_without_a_size_the_filter_shows_the_fifty_it_returns(self):
+        owned_numbers(60)
+        self.login(self.viewer)
+        response = self.client.get(self.url, {"country": "GB"})
+        assert len(response.context["listing"].rows) == 50
+        self.assertContains(response, '<option value="50" selected>50</option>', html=False)
+
+    def test_a_sync_a_moment_ago_was_just_now(self):
+        from inventory.models import SyncRun
+
+        SyncRun.objects.create(status=SyncRun.Status.SUCCEEDED, finished_at=timezone.now())
+        self.login(self.viewer)
+        response = self.client.get(self.url)
+        self.assertContains(response, "Last synced just now")
+        self.assertNotContains(response, "0 minutes ago")

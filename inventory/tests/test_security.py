@@ -308,9 +308,10 @@ class HeadersTestCase(BaseTestCase):
         yield "403 page", self.client.get("/catalogue/buy/")
         yield "CSV download", self.client.get("/inventory/numbers.csv")
         yield "CSRF failure", Client(enforce_csrf_checks=True).post("/login/", {})
-        self.login(self.auditor)
+        self.login(self.superuser)
         yield "admin list", self.client.get("/admin/inventory/operation/")
-        yield "admin 403", self.client.get("/admin/auth/user/")
+        self.login(self.auditor)
+        yield "admin 403", self.client.get("/admin/")
 
     def test_a_strict_content_security_policy_is_on_pages_errors_and_static_files(self):
         seen = []

@@ -24,19 +24,16 @@ LOGIN = "login"  # redirected to /login/?next=…
 ADMIN_LOGIN = "admin login"  # redirected to /admin/login/?next=…
 ROLES = ("anonymous", "viewer", "operator", "auditor", "superuser")
 
-# The admin's own pages send visitors to the admin login; its model pages are left to
-# LoginRequiredMiddleware, which sends anonymous visitors to the portal's login instead
-# (which returns them to the page afterwards). Logged-in users who are not staff get the
-# admin login either way.
-NOT_STAFF = (ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN)
-MODEL_NOT_STAFF = (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN)
-# Pages for models only superusers manage: staff without the model's permissions get 403.
-SUPERUSER_ONLY = (*MODEL_NOT_STAFF, 403, 200)
-# The admin redirects /<object_id>/ to /<object_id>/change/ before checking anything.
-ADMIN_REDIRECT = (*MODEL_NOT_STAFF, 302, 302)
-
-# Pages nobody may use, whatever their role (the model's rows are written by its owner only).
-NOBODY = (*MODEL_NOT_STAFF, 403, 403)
+# The admin is for superusers only: everyone else who is logged in gets the portal's own 403
+# page, and the refusal is audited. Anonymous visitors of the admin's own pages go to the
+# admin login; its model pages are left to LoginRequiredMiddleware, which sends them to the
+# portal's login (which returns them to the page afterwards).
+REFUSED = (403, 403, 403)  # viewer, operator, auditor
+SITE = (ADMIN_LOGIN, *REFUSED)
+MODEL = (LOGIN, *REFUSED)
+SUPERUSER_ONLY = (*MODEL, 200)
+# The admin redirects /<object_id>/ to /<object_id>/change/ before checking anything else.
+ADMIN_REDIRECT = (*MODEL, 302)
 
 # route: (anonymous, viewer, operator, auditor, superuser)
 EXPECTED = {
@@ -80,17 +77,21 @@ EXPECTED = {
     "destinations/<int:pk>/edit/": (LOGIN, 403, 405, 403, 405),
     "destinations/<int:pk>/delete/": (LOGIN, 403, 405, 403, 405),
     "destinations/<int:pk>/move/": (LOGIN, 403, 405, 403, 405),
-    # --- the admin: auditors review the trail, superusers manage accounts ---
-    "admin/": (*NOT_STAFF, 200, 200),
-    "admin/login/": (200, 200, 200, 302, 302),  # staff already logged in go to the index
-    "admin/logout/": (ADMIN_LOGIN, 302, 302, 405, 405),  # POST only; non-staff: to the index
-    "admin/password_change/": (*NOT_STAFF, 200, 200),
-    "admin/password_change/done/": (*NOT_STAFF, 200, 200),
-    "admin/autocomplete/": (*NOT_STAFF, 403, 403),  # only for fields this admin has none of
-    "admin/jsi18n/": (*NOT_STAFF, 200, 200),
-    "admin/r/<path:content_type_id>/<path:object_id>/": (*NOT_STAFF, 404, 404),
-    "admin/(?P<app_label>auth|axes|django_tasks_database|inventory)/$": (*NOT_STAFF, 200, 200),
-    "admin/(?P<url>.*)$": (*NOT_STAFF, 404, 404),
+    # --- the audit trail: auditors and superusers read it, nobody changes it ---
+    "audit/": (LOGIN, 403, 403, 200, 200),
+    "audit/export.csv": (LOGIN, 403, 403, 200, 200),
+    "audit/<int:seq>/": (LOGIN, 403, 403, 200, 200),
+    # --- the admin: superusers manage accounts and roles ---
+    "admin/": (*SITE, 200),
+    "admin/login/": (200, *REFUSED, 302),  # a superuser already logged in goes to the index
+    "admin/logout/": (*SITE, 405),  # POST only
+    "admin/password_change/": (*SITE, 200),
+    "admin/password_change/done/": (*SITE, 200),
+    "admin/autocomplete/": (*SITE, 403),  # only for fields this admin has none of
+    "admin/jsi18n/": (*SITE, 200),
+    "admin/r/<path:content_type_id>/<path:object_id>/": (*SITE, 404),
+    "admin/(?P<app_label>auth|axes|django_tasks_database|inventory)/$": (*SITE, 200),
+    "admin/(?P<url>.*)$": (*SITE, 404),
     "admin/auth/group/": SUPERUSER_ONLY,
     "admin/auth/group/add/": SUPERUSER_ONLY,
     "admin/auth/group/<path:object_id>/history/": SUPERUSER_ONLY,
@@ -105,41 +106,37 @@ EXPECTED = {
     "admin/auth/user/<path:object_id>/change/": SUPERUSER_ONLY,
     "admin/auth/user/<path:object_id>/": ADMIN_REDIRECT,
     "admin/axes/accessattempt/": SUPERUSER_ONLY,
-    "admin/axes/accessattempt/add/": (*MODEL_NOT_STAFF, 403, 403),  # axes records, nobody adds
+    "admin/axes/accessattempt/add/": (*MODEL, 403),  # axes records, nobody adds
     "admin/axes/accessattempt/<path:object_id>/history/": SUPERUSER_ONLY,
     "admin/axes/accessattempt/<path:object_id>/delete/": SUPERUSER_ONLY,  # unlocks a user
     "admin/axes/accessattempt/<path:object_id>/change/": SUPERUSER_ONLY,
     "admin/axes/accessattempt/<path:object_id>/": ADMIN_REDIRECT,
     "admin/axes/accesslog/": SUPERUSER_ONLY,
-    "admin/axes/accesslog/add/": (*MODEL_NOT_STAFF, 403, 403),
+    "admin/axes/accesslog/add/": (*MODEL, 403),
     "admin/axes/accesslog/<path:object_id>/history/": SUPERUSER_ONLY,
     "admin/axes/accesslog/<path:object_id>/delete/": SUPERUSER_ONLY,
     "admin/axes/accesslog/<path:object_id>/change/": SUPERUSER_ONLY,
     "admin/axes/accesslog/<path:object_id>/": ADMIN_REDIRECT,
     "admin/axes/accessfailurelog/": SUPERUSER_ONLY,
-    "admin/axes/accessfailurelog/add/": (*MODEL_NOT_STAFF, 403, 403),
+    "admin/axes/accessfailurelog/add/": (*MODEL, 403),
     "admin/axes/accessfailurelog/<path:object_id>/history/": SUPERUSER_ONLY,
     "admin/axes/accessfailurelog/<path:object_id>/delete/": SUPERUSER_ONLY,
     "admin/axes/accessfailurelog/<path:object_id>/change/": SUPERUSER_ONLY,
     "admin/axes/accessfailurelog/<path:object_id>/": ADMIN_REDIRECT,
     # The task queue: superusers look at it (a task's row is the worker's to change).
     "admin/django_tasks_database/dbtaskresult/": SUPERUSER_ONLY,
-    "admin/django_tasks_database/dbtaskresult/add/": NOBODY,
+    "admin/django_tasks_database/dbtaskresult/add/": (*MODEL, 403),
     "admin/django_tasks_database/dbtaskresult/<path:object_id>/history/": SUPERUSER_ONLY,
-    "admin/django_tasks_database/dbtaskresult/<path:object_id>/delete/": (
-        *MODEL_NOT_STAFF,
-        403,
-        403,
-    ),
+    "admin/django_tasks_database/dbtaskresult/<path:object_id>/delete/": (*MODEL, 403),
     "admin/django_tasks_database/dbtaskresult/<path:object_id>/change/": SUPERUSER_ONLY,
     "admin/django_tasks_database/dbtaskresult/<path:object_id>/": ADMIN_REDIRECT,
-    # The audit trail: read by auditors and superusers, changed by nobody.
-    "admin/inventory/operation/": (*MODEL_NOT_STAFF, 200, 200),
-    "admin/inventory/operation/export.csv": (*MODEL_NOT_STAFF, 200, 200),
-    "admin/inventory/operation/add/": (*MODEL_NOT_STAFF, 403, 403),
-    "admin/inventory/operation/<path:object_id>/history/": (*MODEL_NOT_STAFF, 200, 200),
-    "admin/inventory/operation/<path:object_id>/delete/": (*MODEL_NOT_STAFF, 403, 403),
-    "admin/inventory/operation/<path:object_id>/change/": (*MODEL_NOT_STAFF, 200, 200),
+    # The trail in the admin, for superusers: read-only for them too.
+    "admin/inventory/operation/": SUPERUSER_ONLY,
+    "admin/inventory/operation/export.csv": SUPERUSER_ONLY,
+    "admin/inventory/operation/add/": (*MODEL, 403),
+    "admin/inventory/operation/<path:object_id>/history/": SUPERUSER_ONLY,
+    "admin/inventory/operation/<path:object_id>/delete/": (*MODEL, 403),
+    "admin/inventory/operation/<path:object_id>/change/": SUPERUSER_ONLY,
     "admin/inventory/operation/<path:object_id>/": ADMIN_REDIRECT,
 }
 # Reachable without logging in: the health check and the two login pages.
@@ -207,6 +204,7 @@ class UrlPermissionsTestCase(BaseTestCase):
         values = {
             "msisdn": self.number.msisdn,
             "pk": str(pk),
+            "seq": str(self.entry.seq),
             "object_id": str(obj.pk),
             "id": str(self.viewer.pk),
             "content_type_id": str(ContentType.objects.get_for_model(Operation).pk),

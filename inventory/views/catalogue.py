@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from inventory import phone, selectors
+from inventory import phone, remembered, selectors
 from inventory.audit import Actor
 from inventory.decorators import permission_required
 from inventory.forms import CatalogueSearchForm, OfferLookupForm, PurchaseConfirmForm
@@ -32,6 +32,12 @@ def _catalogue_query(data: dict) -> CatalogueQuery:
     )
 
 
+def _search_fields(data) -> dict:
+    """The search as typed (for "Back to the catalogue"), without the page."""
+    fields = ("country", "type", "features", "match", "pattern", "size")
+    return {name: data.getlist(name) if name == "features" else data.get(name) for name in fields}
+
+
 @permission_required("inventory.browse_catalogue")
 @require_GET
 def catalogue(request: HttpRequest) -> HttpResponse:
@@ -41,6 +47,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
         context["selection_count"] = selectors.selection_count(user=request.user)
     if form.is_valid():
         query = _catalogue_query(form.cleaned_data)
+        remembered.catalogue_searched(request.session, query=_search_fields(request.GET))
         context.update(query=query, digit_pattern=form.cleaned_data.get("digit_pattern"))
         try:
             results = catalogue_search(query=query)
@@ -60,7 +67,7 @@ def purchase_confirm(request: HttpRequest) -> HttpResponse:
         messages.error(request, " ".join(e for errors in lookup.errors.values() for e in errors))
         return redirect("catalogue")
     country, msisdn = lookup.cleaned_data["country"], lookup.cleaned_data["msisdn"]
-    back = f"{reverse('catalogue')}?country={country}"
+    back = remembered.catalogue_url(request.session, country=country)
     try:
         offer = offer_price_check(**lookup.cleaned_data)
     except ServiceError as problem:
@@ -70,7 +77,8 @@ def purchase_confirm(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"{phone.international(msisdn)} is no longer on sale.")
         return redirect(back)
     form = PurchaseConfirmForm.for_offer(offer, token=secrets.token_urlsafe(24))
-    return render(request, "inventory/purchase_confirm.html", {"offer": offer, "form": form})
+    context = {"offer": offer, "form": form, "back": back}
+    return render(request, "inventory/purchase_confirm.html", context)
 
 
 @permission_required("inventory.buy_number")

@@ -26,16 +26,21 @@ def _owned_or_404(msisdn: str) -> OwnedNumber:
     return number
 
 
-@permission_required("inventory.browse_inventory")
-@require_GET
-def number_detail(request: HttpRequest, msisdn: str) -> HttpResponse:
+def _number_page(request, msisdn: str, *, notes: AnnotateForm | None = None, status=200):
     number = selectors.owned_number_get(msisdn=msisdn)
     history = selectors.number_history(msisdn=msisdn)
     if number is None and not history.exists():
         raise Http404("This number is not in the inventory and has no history.")
-    notes_form = AnnotateForm(initial=local_fields_of(number)) if number else None
-    context = {"number": number, "msisdn": msisdn, "history": history[:100], "notes": notes_form}
-    return render(request, "inventory/number.html", context)
+    if number is not None and notes is None:
+        notes = AnnotateForm(initial=local_fields_of(number))
+    context = {"number": number, "msisdn": msisdn, "history": history[:100], "notes": notes}
+    return render(request, "inventory/number.html", context, status=status)
+
+
+@permission_required("inventory.browse_inventory")
+@require_GET
+def number_detail(request: HttpRequest, msisdn: str) -> HttpResponse:
+    return _number_page(request, msisdn)
 
 
 @permission_required("inventory.annotate_number")
@@ -43,13 +48,12 @@ def number_detail(request: HttpRequest, msisdn: str) -> HttpResponse:
 def number_annotate(request: HttpRequest, msisdn: str) -> HttpResponse:
     number = _owned_or_404(msisdn)
     form = AnnotateForm(request.POST)
-    if form.is_valid():
-        numbers.number_annotate(
-            actor=Actor.from_request(request), number=number, values=form.cleaned_data
-        )
-        messages.success(request, "Label, team and notes saved.")
-    else:
-        messages.error(request, "The notes were not saved: " + form.errors.as_text())
+    if not form.is_valid():  # shown again with what was typed and what is wrong with it
+        return _number_page(request, msisdn, notes=form, status=400)
+    numbers.number_annotate(
+        actor=Actor.from_request(request), number=number, values=form.cleaned_data
+    )
+    messages.success(request, "Label, team and notes saved.")
     return redirect("number", msisdn=msisdn)
 
 

@@ -29,9 +29,13 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
-DESKTOP = {"width": 1280, "height": 900}
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+# axe-core comes from npm (package.json at the root; `npm ci` installs it).
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
+SCHEMES = ("light", "dark")
 
 
 def _shared_cache_settings() -> override_settings:
@@ -119,10 +123,48 @@ class BrowserTestCase(TrailTransactionTestCase, StaticLiveServerTestCase):
         self.page.get_by_role("button", name=re.compile("^Log out")).click()
         self.page.wait_for_load_state()
 
-    def screenshot(self, name: str):
+    def screenshot(self, name: str, *, schemes=("light",)):
         """Full-page screenshots at desktop and phone widths, for people to look at."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-            self.page.set_viewport_size(viewport)
-            self.page.screenshot(path=SCREENSHOTS / f"{name}-{label}.png", full_page=True)
+        for scheme in schemes:
+            self.page.emulate_media(color_scheme=scheme)
+            suffix = "" if scheme == "light" else "-dark"
+            for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+                self.page.set_viewport_size(viewport)
+                path = SCREENSHOTS / f"{name}-{label}{suffix}.png"
+                self.page.screenshot(path=path, full_page=True)
+        self.page.emulate_media(color_scheme="light")
         self.page.set_viewport_size(DESKTOP)
+
+    # --- what every page must do ---
+
+    def sideways_overflow(self) -> int:
+        """How many pixels the document is wider than the window (0: it never scrolls sideways)."""
+        return self.page.evaluate(
+            "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+
+    def axe_violations(self) -> list[str]:
+        """axe-core's violations on the current page, one line each ("rule: where")."""
+        if not AXE.exists():
+            pytest.skip(f"axe-core is not installed ({AXE} is missing): run `npm ci` first")
+        if not self.page.evaluate("() => typeof window.axe === 'object'"):
+            # Evaluated by the test runner, not loaded by the page, so the page's CSP (which
+            # refuses inline scripts, and is kept on in these tests) does not apply to it.
+            self.page.evaluate(AXE.read_text() + "\n;undefined")
+        results = self.page.evaluate(
+            "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+            ".map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"
+        )
+        return list(results)
+
+    def hidden_off_screen(self, selector: str) -> list[str]:
+        """Elements matching `selector` that stand (partly) outside the window's width."""
+        return self.page.evaluate(
+            """(selector) => [...document.querySelectorAll(selector)]
+                .filter(el => el.offsetParent !== null)
+                .filter(el => { const r = el.getBoundingClientRect();
+                                return r.left < 0 || r.right > window.innerWidth + 0.5; })
+                .map(el => el.outerHTML.slice(0, 120))""",
+            selector,
+        )

@@ -10,7 +10,7 @@ DEMO_USERS = {
     "admin": {"groups": [], "is_staff": True, "is_superuser": True},
     "operator": {"groups": ["Operator"], "is_staff": False, "is_superuser": False},
     "viewer": {"groups": ["Viewer"], "is_staff": False, "is_superuser": False},
-    "auditor": {"groups": ["Auditor"], "is_staff": True, "is_superuser": False},
+    "auditor": {"groups": ["Auditor"], "is_staff": False, "is_superuser": False},
 }
 
 
