@@ -13,8 +13,10 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -34,14 +36,13 @@ from inventory.services.cache import configuration_of
 from inventory.services.cancel import Cancel
 from inventory.services.catalogue import catalogue_offer
 from inventory.services.configure import Configure
-from inventory.services.leases import lease_acquire, lease_release, lease_renew
+from inventory.services.leases import lease_acquire, lease_holder, lease_release, lease_renew
 from inventory.services.operations import LOOK_IT_UP, ApiOperation, ServiceError
 from inventory.services.purchase import Purchase
 from inventory.services.settlement import operation_resume
 
 log = logging.getLogger(__name__)
 
-BATCH_LEASE_SECONDS = 60
 # Confirmed items are verified (and their outcome recorded) this many at a time.
 VERIFY_EVERY = 50
 # Refusals that concern the portal itself, not one number: every further item would be
@@ -374,8 +375,15 @@ def batch_stop(*, actor: Actor, batch_id: int) -> Batch:
 def batch_run(*, batch_id: int, client: api.NumbersApiClient | None = None) -> Batch:
     """Carry out a confirmed batch, item by item. Safe to run again after a crash: items
     already begun are settled from the account, never sent twice."""
+    from inventory import tasks  # tasks call services; services only enqueue them
+
     runner = BatchRunner(Batch.objects.get(pk=batch_id), client=client)
-    runner.run()
+    busy_until = runner.run()
+    if busy_until is not None:
+        # Another run holds the batch. If its worker died, the lease expires: look again
+        # then, so the batch never stays half done.
+        later = busy_until + timedelta(seconds=1)
+        tasks.batch_run_task.using(run_after=later).enqueue(batch_id=batch_id)
     runner.batch.refresh_from_db()
     return runner.batch
 
@@ -391,11 +399,14 @@ class BatchRunner:
         self.lease = f"batch:{batch.pk}"
         self.confirmed: list[tuple[ApiOperation, Operation, api.Confirmation, BatchItem]] = []
 
-    def run(self) -> None:
+    def run(self) -> datetime | None:
+        """Returns, when another run holds the batch, until when its lease lasts."""
         if self.batch.status not in (Batch.Status.QUEUED, Batch.Status.RUNNING):
-            return
-        if lease_acquire(name=self.lease, holder=self.holder, seconds=BATCH_LEASE_SECONDS) is None:
-            return  # another worker is running it
+            return None
+        taken = lease_acquire(name=self.lease, holder=self.holder, seconds=settings.LEASE_SECONDS)
+        if taken is None:
+            current = lease_holder(name=self.lease)
+            return current.expires_at if current else timezone.now()
         try:
             Batch.objects.filter(pk=self.batch.pk).update(status=Batch.Status.RUNNING)
             self.resume_interrupted_items()
@@ -411,6 +422,7 @@ class BatchRunner:
             self.conclude()
         finally:
             lease_release(name=self.lease, holder=self.holder)
+        return None
 
     # --- steps ---
 
@@ -519,7 +531,7 @@ class BatchRunner:
         return Batch.objects.filter(pk=self.batch.pk, stop_requested=True).exists()
 
     def heartbeat(self) -> None:
-        lease_renew(name=self.lease, holder=self.holder, seconds=BATCH_LEASE_SECONDS)
+        lease_renew(name=self.lease, holder=self.holder, seconds=settings.LEASE_SECONDS)
 
     def listing_is_cheaper(self) -> bool:
         list_calls = -(-OwnedNumber.objects.count() // 100) + 1

@@ -1,6 +1,6 @@
 """Mirroring the account into the cache: a complete, paced listing, then drift and
 settlements recorded. One sync at a time, across processes and hosts: a database lease its
-holder renews after every page, so a holder that dies frees it within SYNC_LEASE_SECONDS."""
+holder renews after every page, so a holder that dies frees it within LEASE_SECONDS."""
 
 from __future__ import annotations
 
@@ -53,9 +53,6 @@ class SyncIncomplete(ServiceError):
 
 
 SYNC_LEASE = "sync_numbers"
-# A holder renews the lease after every page (each at most one API deadline apart), so a
-# live sync never loses it and a dead one frees it in well under a minute.
-SYNC_LEASE_SECONDS = max(45, int(2 * settings.NUMBERS_API["DEADLINE"]) + 5)
 # When the account changed while it was being listed, a number missing from the listing
 # may only have shifted across a page boundary: each is looked up before it is removed.
 MAX_ABSENCE_LOOKUPS = 20
@@ -203,7 +200,7 @@ def sync_claim(*, actor: Actor, holder: str, queued: SyncRun | None = None) -> S
     """Take the sync lease and start a run (the queued one, if given), or raise
     SyncAlreadyRunning naming the live holder. Runs whose holder stopped are marked
     abandoned first."""
-    taken = lease_acquire(name=SYNC_LEASE, holder=holder, seconds=SYNC_LEASE_SECONDS)
+    taken = lease_acquire(name=SYNC_LEASE, holder=holder, seconds=settings.LEASE_SECONDS)
     if taken is None:
         raise SyncAlreadyRunning(_running_message())
     try:
@@ -252,7 +249,7 @@ def _sync_progress(run: SyncRun, seen: int, calls: int, total: int) -> None:
     SyncRun.objects.filter(pk=run.pk).update(
         numbers_seen=seen, list_calls=calls, numbers_total=total
     )
-    if not lease_renew(name=SYNC_LEASE, holder=run.holder, seconds=SYNC_LEASE_SECONDS):
+    if not lease_renew(name=SYNC_LEASE, holder=run.holder, seconds=settings.LEASE_SECONDS):
         raise SyncIncomplete("The sync lost its lease to another process and stopped.")
 
 
