@@ -55,6 +55,13 @@ def unsettled_operations() -> QuerySet[Operation]:
     return Operation.objects.filter(outcome="unknown", settlement__isnull=True).order_by("-seq")
 
 
+def interrupted_operations() -> QuerySet[Operation]:
+    """Operations still pending long after any call could have ended: their process stopped
+    (a task worker marks them unknown and settles them)."""
+    cutoff = timezone.now() - settings.PENDING_STALE_AFTER
+    return Operation.objects.filter(outcome=Outcome.PENDING, created_at__lt=cutoff).order_by("-seq")
+
+
 def operation_get(*, pk: int) -> Operation | None:
     """An operation on a number. Other trail entries (logins, refusals, syncs) are for
     auditors, who read them in the admin; this page does not show them."""
@@ -315,6 +322,7 @@ class InventoryOverview:
     summary: InventorySummary
     sync: SyncStatus
     unsettled: list[Operation]
+    interrupted: list[Operation] = field(default_factory=list)
 
 
 def inventory_overview() -> InventoryOverview:
@@ -322,6 +330,7 @@ def inventory_overview() -> InventoryOverview:
         summary=inventory_totals(filters=InventoryFilter()),
         sync=sync_status(),
         unsettled=list(unsettled_operations()[:10]),
+        interrupted=list(interrupted_operations()[:10]),
     )
 
 
