@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import threading
@@ -551,11 +552,25 @@ _process_tokens = _ProcessTokens()
 _per_thread = threading.local()
 
 
-def default_client() -> NumbersApiClient:
+def default_client(
+    *, connect_timeout: float | None = None, read_timeout: float | None = None
+) -> NumbersApiClient:
     """This thread's client for the configured API: one session (and its connection pool)
-    per thread, rebuilt when the settings change."""
+    per thread and per set of timeouts (a probe may ask for shorter ones than the
+    settings'), rebuilt when the settings change. Every client shares the token cache."""
     config = ApiConfig.from_settings()
-    client = getattr(_per_thread, "client", None)
-    if client is None or client.config != config:
-        client = _per_thread.client = NumbersApiClient(config)
+    shorter = {
+        name: min(getattr(config, name), value)
+        for name, value in (("connect_timeout", connect_timeout), ("read_timeout", read_timeout))
+        if value is not None
+    }
+    config = dataclasses.replace(config, **shorter)
+    clients = getattr(_per_thread, "clients", None)
+    if clients is None:
+        clients = _per_thread.clients = {}
+    client = clients.get(config)
+    if client is None:
+        if len(clients) > 4:  # the settings changed (tests do): start afresh
+            clients.clear()
+        client = clients[config] = NumbersApiClient(config)
     return client
