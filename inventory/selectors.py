@@ -27,6 +27,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.urls import reverse
 from django.utils import timezone
 
 from inventory import phone
@@ -312,7 +313,10 @@ def sync_progress() -> dict:
         message = run.message
     done = run.status == SyncRun.Status.SUCCEEDED
     progress = 1.0 if done else (min(run.numbers_seen / total, 1.0) if total else None)
-    return {"state": _PROGRESS_STATES[run.status], "progress": progress, "message": message}
+    answer = {"state": _PROGRESS_STATES[run.status], "progress": progress, "message": message}
+    if done:  # the page that follows it shows the new listing
+        answer["done_url"] = reverse("inventory")
+    return answer
 
 
 @dataclass(frozen=True)

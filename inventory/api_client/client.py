@@ -305,9 +305,10 @@ class NumbersApiClient:
                 response = self._send("POST", path, token, data=data, deadline=deadline)
             except requests.RequestException as error:
                 if not never_arrived(error):
+                    log.warning("POST %s: answer lost (%s)", path, type(error).__name__)
                     raise ApiOutcomeUnknown(
-                        "The request was sent but its answer was lost "
-                        f"({type(error).__name__}); it may or may not have taken effect."
+                        f"The request was sent but its answer was lost ({_lost_how(error)}); "
+                        "it may or may not have taken effect."
                     ) from error
                 self._wait_or_raise(
                     attempt, None, deadline, ApiUnreachable("The API could not be reached.")
@@ -549,6 +550,15 @@ class _ProcessTokens:
 
 
 _process_tokens = _ProcessTokens()
+
+
+def _lost_how(error: requests.RequestException) -> str:
+    """How an answer was lost, in words (the exception's class goes to the log only)."""
+    if isinstance(error, requests.Timeout):
+        return "no answer within the time allowed"
+    return "the connection broke"
+
+
 _per_thread = threading.local()
 
 
