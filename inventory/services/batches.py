@@ -32,6 +32,7 @@ from inventory.models import (
     OwnedNumber,
     SelectionItem,
 )
+from inventory.services import background
 from inventory.services.cache import configuration_of
 from inventory.services.cancel import Cancel
 from inventory.services.catalogue import catalogue_offer
@@ -102,8 +103,6 @@ def _new_batch(*, kind: str, actor: Actor, status: str, changes: dict | None = N
 def purchase_batch_create(*, actor: Actor) -> Batch:
     """A bulk purchase of the user's selection. Its offers are checked again by a task
     (the prices, whether each is still on sale) before anyone can confirm it."""
-    from inventory import tasks  # tasks call services; services only enqueue them
-
     picks = list(SelectionItem.objects.filter(user=actor.user))
     if not picks:
         raise BatchRefused("Your selection is empty: pick numbers in the catalogue first.")
@@ -122,7 +121,7 @@ def purchase_batch_create(*, actor: Actor) -> Batch:
             )
             for position, pick in enumerate(picks, start=1)
         )
-        batch.task_id = str(tasks.batch_check_task.enqueue(batch_id=batch.pk).id)
+        batch.task_id = background.enqueue("batch check", batch_id=batch.pk)
         batch.save(update_fields=["task_id"])
     return batch
 
@@ -275,8 +274,6 @@ def batch_confirm(*, actor: Actor, batch_id: int, typed: str = "") -> Batch:
     """Start a reviewed batch. Confirming again (a double click, the back button) changes
     nothing and shows the batch as it stands. A cancellation needs `typed` to say
     "cancel N" for its N numbers."""
-    from inventory import tasks  # tasks call services; services only enqueue them
-
     batch = _own_batch(actor, batch_id)
     if batch.status != Batch.Status.REVIEW:
         return batch
@@ -296,7 +293,7 @@ def batch_confirm(*, actor: Actor, batch_id: int, typed: str = "") -> Batch:
             batch.items.filter(state=BatchItem.State.PROPOSED).update(state=BatchItem.State.QUEUED)
             batch.refresh_from_db()
             batch.entry = _record_confirmation(batch, actor=actor)
-            batch.task_id = str(tasks.batch_run_task.enqueue(batch_id=batch.pk).id)
+            batch.task_id = background.enqueue("batch run", batch_id=batch.pk)
             batch.save(update_fields=["entry", "task_id"])
     except IntegrityError as clash:
         raise BatchRefused(
@@ -375,15 +372,13 @@ def batch_stop(*, actor: Actor, batch_id: int) -> Batch:
 def batch_run(*, batch_id: int, client: api.NumbersApiClient | None = None) -> Batch:
     """Carry out a confirmed batch, item by item. Safe to run again after a crash: items
     already begun are settled from the account, never sent twice."""
-    from inventory import tasks  # tasks call services; services only enqueue them
-
     runner = BatchRunner(Batch.objects.get(pk=batch_id), client=client)
     busy_until = runner.run()
     if busy_until is not None:
         # Another run holds the batch. If its worker died, the lease expires: look again
         # then, so the batch never stays half done.
         later = busy_until + timedelta(seconds=1)
-        tasks.batch_run_task.using(run_after=later).enqueue(batch_id=batch_id)
+        background.enqueue("batch run", run_after=later, batch_id=batch_id)
     runner.batch.refresh_from_db()
     return runner.batch
 

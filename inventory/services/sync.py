@@ -25,6 +25,7 @@ from inventory.selectors import (
     sync_status_cache_seconds,
     sync_status_from_database,
 )
+from inventory.services import background
 from inventory.services.cache import (
     CACHE_COLUMNS,
     cache_fields,
@@ -443,8 +444,6 @@ def _publish_sync_status() -> None:
 def sync_request(*, actor: Actor) -> SyncRun:
     """For "Sync now": queue a sync for the task worker, unless one is queued or running
     (SyncAlreadyRunning says which). The page follows the run's state."""
-    from inventory import tasks  # tasks call services; services only enqueue them
-
     if lease_holder(name=SYNC_LEASE) is not None:
         raise SyncAlreadyRunning(_running_message())
     with transaction.atomic():
@@ -456,10 +455,8 @@ def sync_request(*, actor: Actor) -> SyncRun:
                 f"{waiting.started_by or 'the portal'} at {when:%H:%M:%S})."
             )
         run = SyncRun.objects.create(started_by=actor.username, status=SyncRun.Status.QUEUED)
-        result = tasks.sync_numbers_task.enqueue(
-            run_id=run.pk, user_id=getattr(actor.user, "pk", None)
-        )
-        run.task_id = str(result.id)
+        user_id = getattr(actor.user, "pk", None)
+        run.task_id = background.enqueue("sync", run_id=run.pk, user_id=user_id)
         run.save(update_fields=["task_id"])
     _publish_sync_status()
     return run
