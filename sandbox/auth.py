@@ -108,7 +108,8 @@ def _credentials(request: HttpRequest) -> tuple[str, str] | None:
         client_id, separator, secret = decoded.partition(":")
         # RFC 6749 form-encodes both parts before joining them, so undo that.
         return (unquote_plus(client_id), unquote_plus(secret)) if separator else None
-    client_id, secret = request.POST.get("client_id"), request.POST.get("client_secret")
+    client_id = request.POST.get("client_id") or ""
+    secret = request.POST.get("client_secret") or ""
     return (client_id, secret) if client_id and secret else None
 
 

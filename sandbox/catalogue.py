@@ -15,6 +15,7 @@ import uuid
 import zlib
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
@@ -113,7 +114,7 @@ class Listing:
     limitations: tuple[tuple[str, str, str], ...] = ()  # (feature, direction, reach)
 
     def as_api(self) -> dict:
-        shape = {
+        shape: dict[str, Any] = {
             "country": self.country,
             "msisdn": self.msisdn,
             "type": self.type,
@@ -225,7 +226,7 @@ class Catalogue:
         # One `taken` set per country: where two types share a range (US landline and
         # mobile), a number must still be listed once, under one type.
         taken: set[str] = set()
-        index = {}
+        index: dict[str, Listing] = {}
         for number_type in types_in(country):
             rng = random.Random(f"catalogue:{self.seed}:{country}:{number_type}")
             found = explore(country, number_type, rng, CATALOGUE_SIZE, taken, for_sale=True)
@@ -296,7 +297,8 @@ def explore(country, number_type, rng, want, taken, *, for_sale: bool) -> list[s
     added to `taken`.
     """
     example = phonenumbers.example_number_for_type(country, _LIBRARY_TYPE[number_type])
-    code = example.country_code
+    assert example is not None, f"phonenumbers has no example {number_type} for {country}"
+    code = int(example.country_code or 0)
     accepted = accepted_library_types(country, number_type)
     heads = [phonenumbers.national_significant_number(example)]
     found: list[str] = []

@@ -179,6 +179,8 @@ def _number_from(item) -> OwnedNumber:
     config = _config_from(item, "add")
     if problems:
         raise BadRequest(problems)
+    assert isinstance(country, str)  # checked above
+    assert isinstance(number_type, str)
     msisdn = _msisdn_from(item.get("msisdn"), "add.msisdn")
     return OwnedNumber(
         country, msisdn, number_type, tuple(features), config, limitations=limitations, cost=cost
@@ -193,7 +195,7 @@ def _limitations_from(value, problems: dict) -> tuple[tuple[str, str, str], ...]
     ):
         problems["add.limitations"] = "Must be a list of {feature, type, reach} objects."
         return ()
-    return tuple(tuple(str(item[word]) for word in words) for item in value)
+    return tuple((str(item["feature"]), str(item["type"]), str(item["reach"])) for item in value)
 
 
 def _change_from(item, sim) -> tuple[str, dict[str, str | None]]:

@@ -50,6 +50,7 @@ def search(sim, request: HttpRequest, client: str) -> HttpResponse:
     offset, size = reader.page()
     if reader.errors:
         return responses.field_errors(reader.errors)
+    assert country is not None  # else the reader recorded an error
     listings = sim.catalogue.listings(country, number_type)
     owned = _owned_near(sim, country, number_type) if listings else set()
     matches = [
@@ -130,7 +131,7 @@ def _owned_near(sim, country: str, number_type: str) -> set[str]:
 def _country_and_msisdn(form: QueryDict) -> tuple[str, str, dict[str, str]]:
     reader = params.Reader(form)
     country, msisdn = reader.country(), reader.msisdn()
-    return country, msisdn, reader.errors
+    return country or "", msisdn or "", reader.errors  # empty only with an error recorded
 
 
 def _change_problems(changes: dict[str, str]) -> dict[str, str]:

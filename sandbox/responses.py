@@ -121,7 +121,7 @@ def unreadable_body(content_type: str) -> JsonResponse:
 
 def empty_list(shape: str) -> JsonResponse:
     """An empty list in one of the shapes the provider has been seen to use."""
-    bodies = {
+    bodies: dict[str, dict] = {
         "bare": {},
         "count": {"count": 0},
         "numbers": {"numbers": []},

@@ -95,7 +95,8 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
     def server_bind(self):
         # HTTPServer.server_bind looks up the host's FQDN, which can stall without DNS.
         TCPServer.server_bind(self)
-        self.server_name, self.server_port = self.server_address[:2]
+        host, self.server_port = self.server_address[:2]
+        self.server_name = str(host)
         self.setup_environ()
 
     def handle_error(self, request, client_address):

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .catalogue import limitations_as_api
 from .matching import Pattern, prefix_range
@@ -74,7 +75,7 @@ class OwnedNumber:
     def as_api(self, *, write_only: bool = False) -> dict:
         """The number as the API lists it; `write_only` adds what the API keeps but never
         shows (for the control surface, so tests can see what was sent)."""
-        shape = {
+        shape: dict[str, Any] = {
             "country": self.country,
             "msisdn": self.msisdn,
             "type": self.type,

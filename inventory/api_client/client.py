@@ -138,7 +138,7 @@ class NumbersApiClient:
     def list_owned(
         self, *, index: int = 1, size: int = 100, pattern: str = "", search_pattern: int = 0
     ) -> Page[OwnedNumber]:
-        params = {"index": index, "size": size}
+        params: dict[str, str | int] = {"index": index, "size": size}
         if pattern:
             params.update(pattern=pattern, search_pattern=search_pattern)
         body = self._get("/account/numbers", params)
@@ -287,8 +287,8 @@ class NumbersApiClient:
                 token, refreshed = self._token(stale=token), True
                 continue
             if is_rate_limited(response, body) or response.status_code in RETRYABLE_GET_STATUSES:
-                error = self._error_for(response, body)
-                self._wait_or_raise(attempt, self._retry_after(response, body), deadline, error)
+                refusal = self._error_for(response, body)
+                self._wait_or_raise(attempt, self._retry_after(response, body), deadline, refusal)
                 continue
             return self._body_of(response, body)
 
@@ -321,8 +321,8 @@ class NumbersApiClient:
                 token, refreshed = self._token(stale=token), True
                 continue
             if is_rate_limited(response, body):
-                error = self._error_for(response, body)
-                self._wait_or_raise(attempt, self._retry_after(response, body), deadline, error)
+                refusal = self._error_for(response, body)
+                self._wait_or_raise(attempt, self._retry_after(response, body), deadline, refusal)
                 continue
             return self._confirmation(response, body, started, resent=answered > 1)
 
