@@ -23,6 +23,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from inventory.models import Lease, Operation, Outcome
+from inventory.services import approvals, notifications
 from inventory.services.leases import lease_acquire, lease_release, live_holders
 from inventory.services.operations import stale_operations_interrupt
 
@@ -86,11 +87,15 @@ def tasks_of_dead_workers_requeue() -> int:
 
 def worker_housekeeping() -> None:
     """What a live worker does for the dead: their tasks back in the queue, their pending
-    operations marked unknown, and a settlement queued for every unknown outcome."""
+    operations marked unknown, and a settlement queued for every unknown outcome. And for
+    the living: purchase requests nobody decided on expire, and people hear of syncs that
+    keep failing and of outcomes that stay unknown."""
     from inventory import tasks  # tasks call services; services only enqueue them
 
     tasks_of_dead_workers_requeue()
     stale_operations_interrupt()
+    approvals.purchase_requests_expire()
+    notifications.conditions_watch()
     unsettled = Operation.objects.filter(outcome=Outcome.UNKNOWN, settlement__isnull=True)
     queued = DBTaskResult.objects.filter(
         status=TaskResultStatus.READY, task_path=tasks.settle_unknown_task.module_path
