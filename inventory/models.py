@@ -779,6 +779,14 @@ class Webhook(models.Model):
     def __str__(self):
         return self.name
 
+    @property
+    def address_shown(self) -> str:
+        """Scheme and host only: the rest of a webhook's address may be its secret."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.hostname or ''}/…"
+
 
 class Notification(models.Model):
     """One thing that happened, told once: its `key` keeps a condition seen again (a sync

@@ -675,6 +675,13 @@ def approval_queue(*, recent: int = 20) -> ApprovalQueue:
     return ApprovalQueue(waiting=list(waiting[:200]), recent=list(done[:recent]))
 
 
+def batch_purchase_request(*, batch: Batch) -> PurchaseRequest | None:
+    """The request a bulk purchase waited on (or waits on), if it needed approval."""
+    if batch.kind != Batch.Kind.PURCHASE:
+        return None
+    return PurchaseRequest.objects.filter(batch=batch).order_by("-pk").first()
+
+
 def approvals_waiting_count() -> int:
     return PurchaseRequest.objects.filter(status=PurchaseRequest.Status.PENDING).count()
 

@@ -22,7 +22,6 @@ import time
 from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -93,16 +92,10 @@ def _webhook_facts(webhook: Webhook) -> dict:
     """A webhook as the trail records it: its host only (the URL may hold a secret)."""
     return {
         "webhook": webhook.name,
-        "url": webhook_host(webhook.url),
+        "url": webhook.address_shown,
         "events": list(webhook.events),
         "active": webhook.active,
     }
-
-
-def webhook_host(url: str) -> str:
-    """What pages and the trail show of a webhook's address: scheme and host."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or ''}/…"
 
 
 def webhook_save(
