@@ -298,7 +298,8 @@ class DecisionTestCase(ApprovalTestCase):
 
         self.request.refresh_from_db()
         assert self.request.status == PurchaseRequest.Status.REFUSED
-        assert "The price of" in self.request.message and "rose" in self.request.message
+        assert "The price of" in self.request.message
+        assert "rose" in self.request.message
         assert self.sandbox.calls(BUY) == 0
         refused = Operation.objects.get(action=Action.APPROVAL_REFUSED)
         assert refused.outcome == Outcome.FAILED
