@@ -46,7 +46,7 @@ class ApprovalRulesForm(PortalForm):
 
 class ProtectForm(PortalForm):
     reason = forms.CharField(
-        label="Why is it protected?",
+        label="Reason for protecting it",
         max_length=500,
         help_text="Shown to anyone who tries to cancel it.",
     )
