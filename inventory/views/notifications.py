@@ -30,7 +30,8 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
         messages.success(request, "Your notification choices are saved.")
         return redirect("notification-settings")
     context = {"form": form, "email_enabled": settings.EMAIL_ENABLED, "events": events}
-    return render(request, "inventory/notification_settings.html", context)
+    status = 400 if form.errors else 200
+    return render(request, "inventory/notification_settings.html", context, status=status)
 
 
 def _webhook_or_404(pk: int) -> Webhook:
