@@ -637,6 +637,21 @@ class ApprovalRules(models.Model):
     def any(self) -> bool:
         return self.purchase_above is not None or self.over_budget or self.bulk_above is not None
 
+    @property
+    def in_words(self) -> list[str]:
+        """Each rule in force, as a phrase ("purchases above €50.00 ...")."""
+        phrases = []
+        if self.purchase_above is not None:
+            phrases.append(
+                f"purchases above €{self.purchase_above:,.2f} (set-up and the first month)"
+            )
+        if self.bulk_above is not None:
+            plural = "s" if self.bulk_above != 1 else ""
+            phrases.append(f"bulk purchases of more than {self.bulk_above} number{plural}")
+        if self.over_budget:
+            phrases.append("purchases that take a team over its budget")
+        return phrases
+
 
 class PurchaseRequest(models.Model):
     """A purchase that waits for a second person: who asked, for which numbers at which
@@ -693,6 +708,11 @@ class PurchaseRequest(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN
+
+    @property
+    def decision_display(self) -> str:
+        """What the approver decided, whatever happened after ("Approved", "Rejected")."""
+        return "Rejected" if self.status == self.Status.REJECTED else "Approved"
 
     @property
     def first_payment(self):

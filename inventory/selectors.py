@@ -692,11 +692,17 @@ def purchase_request_state(*, request: PurchaseRequest) -> dict:
         PurchaseRequest.Status.PENDING: "queued",
         PurchaseRequest.Status.APPROVED: "running",
     }
+    messages = {
+        PurchaseRequest.Status.PENDING: "Waiting for an approver: nothing is bought until "
+        "someone other than the requester approves it.",
+        PurchaseRequest.Status.APPROVED: "Approved: the task worker is buying at the approved "
+        "prices.",
+    }
     return {
         "state": states.get(request.status, "done"),
         "status": request.status,
         "progress": None,
-        "message": request.message or request.get_status_display(),
+        "message": request.message or messages.get(request.status, request.get_status_display()),
         "done_url": f"/approvals/{request.pk}/",
     }
 

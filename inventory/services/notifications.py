@@ -449,11 +449,14 @@ def approval_requested(*, request: PurchaseRequest) -> None:
 
 def approval_decided(*, request: PurchaseRequest) -> None:
     """Approved, rejected, expired, or approved but not carried out: told to the requester."""
-    status = request.get_status_display().lower()
-    text = f"Your purchase request #{request.pk} ({_request_words(request)}) is {status}"
-    if request.decided_by is not None and request.status != PurchaseRequest.Status.REFUSED:
-        text += f" by {request.decided_by.get_username()}"
-    text += "."
+    by = request.decided_by.get_username() if request.decided_by else "an approver"
+    outcome = {
+        PurchaseRequest.Status.APPROVED: f"was approved by {by}; the task worker buys it now",
+        PurchaseRequest.Status.REJECTED: f"was rejected by {by}",
+        PurchaseRequest.Status.EXPIRED: "expired: nobody decided on it in time",
+        PurchaseRequest.Status.REFUSED: "was approved, but nothing was bought",
+    }.get(request.status, f"is {request.get_status_display().lower()}")
+    text = f"Your purchase request #{request.pk} ({_request_words(request)}) {outcome}."
     if request.decision_reason:
         text += f" Their reason: “{request.decision_reason}”."
     if request.message:
@@ -461,7 +464,7 @@ def approval_decided(*, request: PurchaseRequest) -> None:
     notify(
         event=Event.APPROVAL_DECIDED,
         key=f"approval-decided:{request.pk}:{request.status}",
-        subject=f"Purchase request #{request.pk}: {status}",
+        subject=f"Purchase request #{request.pk} {outcome.split(';')[0].split(':')[0]}",
         text=text,
         link=f"/approvals/{request.pk}/",
         user_ids=[request.requester_id] if request.requester_id else [],
