@@ -79,7 +79,7 @@ class WebhookForm(PortalForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         required=False,
         help_text="16 characters or more; the receiver checks each message's signature "
-        "with it. Leave empty to keep the current one.",
+        "with it.",
     )
     events = forms.MultipleChoiceField(
         label="Events",
@@ -92,6 +92,8 @@ class WebhookForm(PortalForm):
     def __init__(self, *args, needs_secret: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.needs_secret = needs_secret
+        if not needs_secret:
+            self.fields["secret"].help_text += " Leave it empty to keep the current one."
 
     def clean_url(self) -> str:
         url = self.cleaned_data["url"]

@@ -758,7 +758,7 @@ class Event(models.TextChoices):
     PURCHASE_DONE = "purchase_done", "A purchase is done"
     CANCEL_DONE = "cancel_done", "A cancellation is done"
     APPROVAL_REQUESTED = "approval_requested", "A purchase waits for approval"
-    APPROVAL_DECIDED = "approval_decided", "My purchase request was decided"
+    APPROVAL_DECIDED = "approval_decided", "A purchase request was decided"
     DRIFT_FOUND = "drift_found", "A sync found changes made outside the portal"
     SYNC_FAILING = "sync_failing", "Syncs keep failing"
     OPERATION_UNKNOWN = "operation_unknown", "An operation's outcome stays unknown"
