@@ -78,8 +78,7 @@ class WebhookForm(PortalForm):
         max_length=200,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
         required=False,
-        help_text="16 characters or more; the receiver checks each message's signature "
-        "with it.",
+        help_text="16 characters or more; the receiver checks each message's signature with it.",
     )
     events = forms.MultipleChoiceField(
         label="Events",
