@@ -13,7 +13,7 @@ from django_tasks import TaskContext, task
 
 from inventory import api_client as api
 from inventory.audit import Actor
-from inventory.models import SyncRun
+from inventory.models import Event, SyncRun
 from inventory.services import (
     approvals,
     batches,
@@ -93,6 +93,23 @@ def batch_run_task(*, batch_id: int) -> str:
 def purchase_request_run_task(*, request_id: int) -> str:
     """Carry out an approved purchase request, at the approved prices (or not at all)."""
     return approvals.purchase_request_run(request_id=request_id).message
+
+
+@task()
+def notification_send_task(
+    *,
+    event: str,
+    key: str,
+    subject: str,
+    text: str,
+    link: str = "",
+    user_ids: list[int] | None = None,
+) -> str:
+    """Record a notification and queue a delivery to each of its receivers (once per key)."""
+    notification = notifications.notification_send(
+        event=Event(event), key=key, subject=subject, text=text, link=link, user_ids=user_ids
+    )
+    return "Told already." if notification is None else f"{notification.deliveries.count()} queued."
 
 
 @task()

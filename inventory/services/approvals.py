@@ -80,7 +80,9 @@ def purchase_needs_approval(
             f"month) need approval: this one comes to {wording.money(first)}."
         )
     if rules.over_budget:
-        over = budget_exceeded(actor=actor, count=count, setup=setup or 0, monthly=monthly or 0)
+        over = budget_exceeded(
+            actor=actor, count=count, setup=setup or Decimal(0), monthly=monthly or Decimal(0)
+        )
         if over:
             return f"{_sentence(over)} Purchases over budget need approval."
     return ""

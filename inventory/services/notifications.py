@@ -157,24 +157,26 @@ def notify(
     link: str = "",
     user_ids: Iterable[int] | None = None,
 ) -> None:
-    """Tell everyone who asked to hear of `event` (only `user_ids`, when given, by email),
-    once the current transaction commits. Never raises: a notification must not undo or
-    fail what it tells of."""
-    queued = functools.partial(
-        _notify_safely,
-        event=event,
-        key=key,
-        subject=subject,
-        text=text,
-        link=link,
-        user_ids=None if user_ids is None else list(user_ids),
-    )
-    transaction.on_commit(queued)
+    """Tell everyone who asked to hear of `event` (only `user_ids`, when given, by email).
+    Queued once the current transaction commits, and worked out by a task: the operation
+    told of waits for nothing but that one insert. Never raises: a notification must not
+    undo or fail what it tells of."""
+    message = {
+        "event": str(event),
+        "key": key,
+        "subject": subject,
+        "text": text,
+        "link": link,
+        "user_ids": None if user_ids is None else list(user_ids),
+    }
+    transaction.on_commit(functools.partial(_queue_safely, message))
 
 
-def _notify_safely(**message) -> None:
+def _queue_safely(message: dict) -> None:
+    from inventory import tasks  # tasks call services; services only enqueue them
+
     try:
-        notification_send(**message)
+        tasks.notification_send_task.enqueue(**message)
     except Exception:
         log.exception("Could not queue the notification %s", message.get("key"))
 

@@ -248,6 +248,7 @@ class ConditionsTestCase(NotificationTestCase):
 
         with self.captureOnCommitCallbacks(execute=True):
             workers.worker_housekeeping()
+        run_queued_tasks()
 
         assert self.told(Event.SYNC_FAILING) == []
 
@@ -265,11 +266,13 @@ class ConditionsTestCase(NotificationTestCase):
         with override_settings(NOTIFY_UNKNOWN_AFTER=timedelta(minutes=30)):
             with self.captureOnCommitCallbacks(execute=True):
                 notifications.conditions_watch()
+            run_queued_tasks()
             assert self.told(Event.OPERATION_UNKNOWN) == []  # unknown for a moment only
         with override_settings(NOTIFY_UNKNOWN_AFTER=timedelta(0)):
             for _ in range(2):
                 with self.captureOnCommitCallbacks(execute=True):
                     notifications.conditions_watch()
+                run_queued_tasks()
 
         assert self.told(Event.OPERATION_UNKNOWN) == ["Outcome still unknown: +44 7700 900555"]
 
@@ -291,6 +294,7 @@ class ConditionsTestCase(NotificationTestCase):
                 notifications.budget_threshold_reached(
                     team="Support", percent=80, spent=Decimal("80"), budget=Decimal("100")
                 )
+            run_queued_tasks()
 
         assert self.told(Event.BUDGET_80) == ["Support reached 80 % of its budget"]
 
