@@ -99,6 +99,13 @@ class BatchConfirmForm(forms.Form):
     typed = forms.CharField(
         label="Type the confirmation", max_length=30, required=False, strip=True
     )
+    # Only for a bulk purchase the approval rules hold back: why it is needed.
+    reason = forms.CharField(
+        label="Why are they needed?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
+    )
 
 
 class DestinationForm(forms.ModelForm):

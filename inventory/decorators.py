@@ -33,3 +33,15 @@ def permission_refused(request, permission: str):
         path=request.path,
     )
     return render(request, "403.html", {"permission": permission}, status=403)
+
+
+def superuser_required(view):
+    """For pages only superusers use (approval rules, webhooks): 403, audited, for others."""
+
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        if request.user.is_superuser:
+            return view(request, *args, **kwargs)
+        return permission_refused(request, "superuser")
+
+    return checked

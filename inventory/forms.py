@@ -251,6 +251,13 @@ class PurchaseConfirmForm(forms.Form):
         expired="This confirmation page has expired; check the price again and confirm.",
         tampered="This confirmation could not be verified; start again from the search.",
     )
+    # Only for a purchase the approval rules hold back: why it is needed, for the approver.
+    reason = forms.CharField(
+        label="Why is it needed?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
+    )
 
     @classmethod
     def for_offer(cls, offer: AvailableNumber, *, token: str) -> PurchaseConfirmForm:

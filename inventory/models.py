@@ -70,6 +70,17 @@ class OwnedNumber(models.Model):
     label = models.CharField(max_length=100, blank=True)
     team = models.CharField("owner / team", max_length=100, blank=True)
     notes = models.TextField(blank=True)
+    # A protected number cannot be cancelled by any path until someone removes the
+    # protection (services/numbers.py); why, who and when are shown with it.
+    protected_reason = models.CharField(max_length=500, blank=True)
+    protected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    protected_at = models.DateTimeField(null=True, blank=True)
 
     first_seen_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -93,10 +104,15 @@ class OwnedNumber(models.Model):
             ("cancel_number", "Can cancel a number"),
             ("sync_numbers", "Can sync the inventory with the account"),
             ("annotate_number", "Can edit a number's label, team and notes"),
+            ("protect_number", "Can protect a number from cancellation"),
         ]
 
     def __str__(self):
         return f"+{self.msisdn}"
+
+    @property
+    def is_protected(self) -> bool:
+        return self.protected_at is not None
 
     @property
     def features(self) -> list[str]:
@@ -156,6 +172,16 @@ class Action(models.TextChoices):
     BATCH = "batch", "Bulk operation"
     BATCH_STOPPED = "batch_stopped", "Bulk operation stopped"
     DESTINATION = "destination", "Named destination changed"
+    APPROVAL_RULES = "approval_rules", "Approval rules changed"
+    APPROVAL_REQUESTED = "approval_requested", "Purchase approval requested"
+    APPROVAL_APPROVED = "approval_approved", "Purchase approved"
+    APPROVAL_REJECTED = "approval_rejected", "Purchase rejected"
+    APPROVAL_EXPIRED = "approval_expired", "Purchase request expired"
+    APPROVAL_WITHDRAWN = "approval_withdrawn", "Purchase request withdrawn"
+    APPROVAL_REFUSED = "approval_refused", "Approved purchase not carried out"
+    PROTECT = "protect", "Number protected"
+    UNPROTECT = "unprotect", "Protection removed"
+    WEBHOOK = "webhook", "Notification webhook changed"
 
 
 class Outcome(models.TextChoices):
@@ -429,6 +455,8 @@ class Batch(models.Model):
     class Status(models.TextChoices):
         CHECKING = "checking", "Checking prices"
         REVIEW = "review", "Waiting for confirmation"
+        # A bulk purchase that needs a second person's approval (a PurchaseRequest).
+        APPROVAL = "approval", "Waiting for approval"
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         DONE = "done", "Done"
@@ -437,7 +465,7 @@ class Batch(models.Model):
         HALTED = "halted", "Stopped early"
         DISCARDED = "discarded", "Discarded"
 
-    OPEN = (Status.CHECKING, Status.REVIEW, Status.QUEUED, Status.RUNNING)
+    OPEN = (Status.CHECKING, Status.REVIEW, Status.APPROVAL, Status.QUEUED, Status.RUNNING)
     MAX_ITEMS = 1000
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -579,3 +607,269 @@ class LoginFailureCount(models.Model):
 
     def __str__(self):
         return f"{self.failures} × {self.username} from {self.ip or 'an unknown address'}"
+
+
+# --- governance: approvals, notifications ---------------------------------------------------
+
+
+class ApprovalRules(models.Model):
+    """Which purchases need a second person's approval: one row, set by superusers on the
+    approval rules page. Until a superuser saves it, the amount comes from
+    PURCHASE_APPROVAL_ABOVE and the other rules are off (see selectors.approval_rules)."""
+
+    # Set-up plus the first month, in euros, above which a purchase (or a bulk purchase in
+    # all) needs approval. None: no limit.
+    purchase_above = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    # Purchases that would take a team over its budget need approval.
+    over_budget = models.BooleanField(default=False)
+    # Bulk purchases of more than this many numbers need approval. None: no limit.
+    bulk_above = models.PositiveIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name_plural = "approval rules"
+
+    def __str__(self):
+        return "approval rules"
+
+    @property
+    def any(self) -> bool:
+        return self.purchase_above is not None or self.over_budget or self.bulk_above is not None
+
+    @property
+    def in_words(self) -> list[str]:
+        """Each rule in force, as a phrase ("purchases above €50.00 ...")."""
+        phrases = []
+        if self.purchase_above is not None:
+            phrases.append(
+                f"purchases above €{self.purchase_above:,.2f} (set-up and the first month)"
+            )
+        if self.bulk_above is not None:
+            plural = "s" if self.bulk_above != 1 else ""
+            phrases.append(f"bulk purchases of more than {self.bulk_above} number{plural}")
+        if self.over_budget:
+            phrases.append("purchases that take a team over its budget")
+        return phrases
+
+
+class PurchaseRequest(models.Model):
+    """A purchase that waits for a second person: who asked, for which numbers at which
+    prices, why, and how it was decided. It calls the API only once approved, from a task."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        APPROVED = "approved", "Approved, buying"
+        DONE = "done", "Carried out"
+        # Approved, but not bought: the price rose, or the number is no longer on sale.
+        REFUSED = "refused", "Not bought"
+        REJECTED = "rejected", "Rejected"
+        EXPIRED = "expired", "Expired"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    OPEN = (Status.PENDING, Status.APPROVED)
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    # Why the requester needs it, in their words; and which rule asked for approval.
+    reason = models.TextField()
+    rule = models.TextField()
+    # The confirmation form that asked: submitting it again shows this request.
+    form_token = models.CharField(max_length=64, unique=True)
+    # A bulk purchase waits as a batch; approved, it is confirmed and run as one.
+    batch = models.ForeignKey(
+        Batch, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    count = models.PositiveIntegerField(default=1)
+    monthly_cost = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    setup_cost = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.TextField(blank=True)
+    # How it ended once approved, in words.
+    message = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "expires_at"])]
+        permissions = [("approve_purchase", "Can approve or reject purchase requests")]
+
+    def __str__(self):
+        return f"Purchase request #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    @property
+    def decision_display(self) -> str:
+        """What the approver decided, whatever happened after ("Approved", "Rejected")."""
+        return "Rejected" if self.status == self.Status.REJECTED else "Approved"
+
+    @property
+    def first_payment(self):
+        return self.setup_cost + self.monthly_cost
+
+    @property
+    def form_token_to_buy(self) -> str:
+        """The one-time token of the purchase an approved single request makes: a task run
+        again after its worker died finds that purchase instead of buying again."""
+        return f"approval-{self.pk}"
+
+
+class PurchaseRequestItem(models.Model):
+    """One number of a request, at the price the requester was shown."""
+
+    request = models.ForeignKey(PurchaseRequest, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField()
+    country = models.CharField(max_length=2)
+    msisdn = models.CharField(max_length=15)
+    type = models.CharField(max_length=20, blank=True)
+    features = models.JSONField(default=list, blank=True)
+    monthly_cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    setup_cost = models.DecimalField(max_digits=10, decimal_places=4, null=True, blank=True)
+    operation = models.ForeignKey(
+        "Operation",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["request", "position"]
+
+    def __str__(self):
+        return f"+{self.msisdn} in {self.request}"
+
+
+class Event(models.TextChoices):
+    """What the portal can tell people about, by email or webhook."""
+
+    PURCHASE_DONE = "purchase_done", "A purchase is done"
+    CANCEL_DONE = "cancel_done", "A cancellation is done"
+    APPROVAL_REQUESTED = "approval_requested", "A purchase waits for approval"
+    APPROVAL_DECIDED = "approval_decided", "A purchase request was decided"
+    DRIFT_FOUND = "drift_found", "A sync found changes made outside the portal"
+    SYNC_FAILING = "sync_failing", "Syncs keep failing"
+    OPERATION_UNKNOWN = "operation_unknown", "An operation's outcome stays unknown"
+    BUDGET_80 = "budget_80", "A team reached 80 % of its budget"
+    BUDGET_100 = "budget_100", "A team reached its budget"
+
+
+class NotificationPreference(models.Model):
+    """Which events one person receives by email."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    events = models.JSONField(default=list, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"notifications of {self.user}"
+
+
+class Webhook(models.Model):
+    """A receiver of notifications (Slack, Teams, a script): a JSON POST per event, signed
+    with its secret. Set by superusers."""
+
+    name = models.CharField(max_length=80, unique=True)
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=200)
+    events = models.JSONField(default=list, blank=True)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def address_shown(self) -> str:
+        """Scheme and host only: the rest of a webhook's address may be its secret."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.hostname or ''}/…"
+
+
+class Notification(models.Model):
+    """One thing that happened, told once: its `key` keeps a condition seen again (a sync
+    still failing, an outcome still unknown) from being told twice."""
+
+    event = models.CharField(max_length=30, choices=Event.choices)
+    key = models.CharField(max_length=120, unique=True)
+    subject = models.CharField(max_length=200)
+    text = models.TextField()
+    # The portal page it is about (a path), for the link in the message.
+    link = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.subject
+
+
+class NotificationDelivery(models.Model):
+    """One message to one receiver, and how its delivery went."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        WEBHOOK = "webhook", "Webhook"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RETRYING = "retrying", "Failed, will retry"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    address = models.CharField(max_length=254, blank=True)
+    webhook = models.ForeignKey(
+        Webhook, null=True, blank=True, on_delete=models.SET_NULL, related_name="deliveries"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} to {self.receiver}: {self.status}"
+
+    @property
+    def receiver(self) -> str:
+        if self.channel == self.Channel.EMAIL:
+            return self.address
+        return self.webhook.name if self.webhook else "a removed webhook"

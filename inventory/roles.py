@@ -1,4 +1,4 @@
-"""The three roles and the permissions each carries."""
+"""The roles and the permissions each carries."""
 
 VIEWER_PERMISSIONS = ["browse_catalogue", "browse_inventory"]
 ROLES = {
@@ -10,8 +10,12 @@ ROLES = {
         "cancel_number",
         "sync_numbers",
         "annotate_number",
+        "protect_number",
     ],
     "Auditor": ["review_audit", "view_operation"],
+    # The second pair of eyes on purchases: sees what a viewer sees, and decides on the
+    # purchase requests that the approval rules hold back (never on their own).
+    "Approver": [*VIEWER_PERMISSIONS, "approve_purchase"],
 }
 
 

@@ -32,15 +32,22 @@ from django.utils import timezone
 
 from inventory import phone
 from inventory.models import (
+    Action,
+    ApprovalRules,
     AuditChainHead,
     Batch,
     BatchItem,
     Destination,
+    Event,
+    NotificationDelivery,
+    NotificationPreference,
     Operation,
     Outcome,
     OwnedNumber,
+    PurchaseRequest,
     SelectionItem,
     SyncRun,
+    Webhook,
 )
 from inventory.paging import Pagination
 from inventory.patterns import DigitPattern
@@ -381,6 +388,7 @@ def batches_recent(*, limit: int = 25) -> list[Batch]:
 _BATCH_STATES = {
     Batch.Status.CHECKING: "running",
     Batch.Status.REVIEW: "review",
+    Batch.Status.APPROVAL: "review",
     Batch.Status.QUEUED: "queued",
     Batch.Status.RUNNING: "running",
     Batch.Status.DONE: "done",
@@ -399,6 +407,8 @@ def batch_progress(*, batch: Batch) -> dict:
     ended = total - waiting - states.get(BatchItem.State.PROPOSED, 0)
     if batch.status == Batch.Status.CHECKING:
         message = "Checking each offer's price and availability again…"
+    elif batch.status == Batch.Status.APPROVAL:
+        message = "Waiting for an approver: nothing is bought until someone approves it."
     elif batch.status in (Batch.Status.QUEUED, Batch.Status.RUNNING):
         message = f"{ended} of {total} done."
         if batch.status == Batch.Status.QUEUED:
@@ -627,3 +637,107 @@ def audit_usernames(*, limit: int = 200) -> list[str]:
 
     users = get_user_model().objects.order_by("username").values_list("username", flat=True)
     return list(users[:limit])
+
+
+# --- approvals and notifications ------------------------------------------------------------
+
+
+def approval_rules() -> ApprovalRules:
+    """The approval rules in force: as a superuser last saved them, else the amount from
+    PURCHASE_APPROVAL_ABOVE with the other rules off (an unsaved row)."""
+    rules = ApprovalRules.objects.select_related("updated_by").filter(pk=1).first()
+    if rules is None:
+        rules = ApprovalRules(pk=1, purchase_above=settings.PURCHASE_APPROVAL_ABOVE)
+    return rules
+
+
+def purchase_request_get(*, pk: int) -> PurchaseRequest | None:
+    return (
+        PurchaseRequest.objects.select_related("requester", "decided_by", "batch")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class ApprovalQueue:
+    waiting: list[PurchaseRequest]
+    recent: list[PurchaseRequest]
+
+
+def purchase_request_trail(*, request: PurchaseRequest) -> QuerySet[Operation]:
+    """The trail entries of a request's steps, oldest first, for its page."""
+    steps = [
+        Action.APPROVAL_REQUESTED,
+        Action.APPROVAL_APPROVED,
+        Action.APPROVAL_REJECTED,
+        Action.APPROVAL_EXPIRED,
+        Action.APPROVAL_WITHDRAWN,
+        Action.APPROVAL_REFUSED,
+    ]
+    entries = Operation.objects.filter(action__in=steps, request__purchase_request=request.pk)
+    return entries.order_by("seq")
+
+
+def approval_queue(*, recent: int = 20) -> ApprovalQueue:
+    """Requests waiting for a decision (oldest first: it expires first), and the latest
+    ones decided or carried out."""
+    requests = PurchaseRequest.objects.select_related("requester", "decided_by")
+    waiting = requests.filter(status=PurchaseRequest.Status.PENDING).order_by("created_at", "pk")
+    done = requests.exclude(status=PurchaseRequest.Status.PENDING).order_by("-created_at", "-pk")
+    return ApprovalQueue(waiting=list(waiting[:200]), recent=list(done[:recent]))
+
+
+def batch_purchase_request(*, batch: Batch) -> PurchaseRequest | None:
+    """The request a bulk purchase waited on (or waits on), if it needed approval."""
+    if batch.kind != Batch.Kind.PURCHASE:
+        return None
+    return PurchaseRequest.objects.filter(batch=batch).order_by("-pk").first()
+
+
+def approvals_waiting_count() -> int:
+    return PurchaseRequest.objects.filter(status=PurchaseRequest.Status.PENDING).count()
+
+
+def purchase_request_state(*, request: PurchaseRequest) -> dict:
+    """A request as its page follows it (static/js/poll.js): done once it has an outcome."""
+    states = {
+        PurchaseRequest.Status.PENDING: "queued",
+        PurchaseRequest.Status.APPROVED: "running",
+    }
+    messages = {
+        PurchaseRequest.Status.PENDING: "Waiting for an approver: nothing is bought until "
+        "someone other than the requester approves it.",
+        PurchaseRequest.Status.APPROVED: "Approved: the task worker is buying at the approved "
+        "prices.",
+    }
+    return {
+        "state": states.get(request.status, "done"),
+        "status": request.status,
+        "progress": None,
+        "message": request.message or messages.get(request.status, request.get_status_display()),
+        "done_url": f"/approvals/{request.pk}/",
+    }
+
+
+def notification_events_of(*, user) -> list[str]:
+    """The events a person receives by email: as they chose, else the ones addressed to
+    them (a purchase waiting for them as an approver, the decision on their own request)."""
+    preference = NotificationPreference.objects.filter(user=user).first()
+    if preference is None:
+        return [Event.APPROVAL_REQUESTED, Event.APPROVAL_DECIDED]
+    return list(preference.events)
+
+
+def webhooks() -> list[Webhook]:
+    return list(Webhook.objects.order_by("name"))
+
+
+def notification_failures_recent(*, limit: int = 50) -> list[NotificationDelivery]:
+    """Deliveries that failed for good, or are failing and will be tried again, newest
+    first: for the failed deliveries page and the System status page."""
+    failing = (NotificationDelivery.Status.FAILED, NotificationDelivery.Status.RETRYING)
+    deliveries = NotificationDelivery.objects.filter(status__in=failing)
+    return list(
+        deliveries.select_related("notification", "webhook").order_by("-created_at", "-pk")[:limit]
+    )

@@ -13,8 +13,17 @@ from django_tasks import TaskContext, task
 
 from inventory import api_client as api
 from inventory.audit import Actor
-from inventory.models import SyncRun
-from inventory.services import background, batches, operations, purchase, settlement, sync
+from inventory.models import Event, SyncRun
+from inventory.services import (
+    approvals,
+    background,
+    batches,
+    notifications,
+    operations,
+    purchase,
+    settlement,
+    sync,
+)
 
 
 def _actor(user_id: int | None, *, fallback: str) -> Actor:
@@ -84,3 +93,36 @@ def batch_check_task(*, batch_id: int) -> str:
 def batch_run_task(*, batch_id: int) -> str:
     """Carry out a confirmed batch; run again after a crash, it settles before it sends."""
     return batches.batch_run(batch_id=batch_id).message
+
+
+@background.does("purchase request run")
+@task()
+def purchase_request_run_task(*, request_id: int) -> str:
+    """Carry out an approved purchase request, at the approved prices (or not at all)."""
+    return approvals.purchase_request_run(request_id=request_id).message
+
+
+@background.does("notification send")
+@task()
+def notification_send_task(
+    *,
+    event: str,
+    key: str,
+    subject: str,
+    text: str,
+    link: str = "",
+    user_ids: list[int] | None = None,
+) -> str:
+    """Record a notification and queue a delivery to each of its receivers (once per key)."""
+    notification = notifications.notification_send(
+        event=Event(event), key=key, subject=subject, text=text, link=link, user_ids=user_ids
+    )
+    return "Told already." if notification is None else f"{notification.deliveries.count()} queued."
+
+
+@background.does("notification deliver")
+@task()
+def notification_deliver_task(*, delivery_id: int) -> str:
+    """One attempt at delivering one notification; a failure queues the next attempt."""
+    delivery = notifications.notification_deliver(delivery_id=delivery_id)
+    return delivery.get_status_display() if delivery is not None else "No such delivery."

@@ -66,6 +66,17 @@ FIELD_LABELS = {
     "path": "page",
     "permission": "permission needed",
     "username": "username tried",
+    "protected": "protected because",
+    "purchase_above": "approval needed above (set-up and first month, €)",
+    "over_budget": "approval needed over budget",
+    "bulk_above": "approval needed for bulk purchases of more than (numbers)",
+    "purchase_request": "purchase request",
+    "rule": "rule",
+    "expires_at": "expires",
+    "webhook": "webhook",
+    "url": "address",
+    "events": "events",
+    "active": "active",
 }
 VALUE_WORDS = {
     "voiceCallbackType": {"sip": "a SIP URI", "tel": "a phone number", "app": "an application"},

@@ -9,6 +9,7 @@ import os
 import tempfile
 import warnings
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -274,6 +275,49 @@ SYNC_STALE_AFTER = timedelta(minutes=env.int("SYNC_STALE_MINUTES", default=60))
 # A sync or a batch renews its lease after every page or item (each at most a couple of API
 # deadlines apart); one whose process died frees it after this many seconds.
 LEASE_SECONDS = env.int("LEASE_SECONDS", default=max(45, int(2 * NUMBERS_API["DEADLINE"]) + 5))
+
+# --- Approvals and notifications ------------------------------------------------------------
+
+# Purchases above this amount (set-up plus the first month, in euros) need a second person's
+# approval until a superuser sets the rules on the approval rules page. Empty: no limit.
+_approval_above = env("PURCHASE_APPROVAL_ABOVE", default="").strip()
+try:
+    PURCHASE_APPROVAL_ABOVE = Decimal(_approval_above) if _approval_above else None
+except InvalidOperation as bad:
+    raise ImproperlyConfigured(
+        f"PURCHASE_APPROVAL_ABOVE must be an amount in euros such as 250 or 99.50, "
+        f"not {_approval_above!r}"
+    ) from bad
+# A purchase request nobody decided on expires after this long (and cannot be approved).
+PURCHASE_REQUEST_EXPIRY = timedelta(hours=env.int("PURCHASE_REQUEST_EXPIRY_HOURS", default=72))
+# The portal's own address, for the links in notifications.
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Tell people when syncs have failed, or an operation's outcome has stayed unknown, for
+# longer than this.
+NOTIFY_SYNC_FAILING_AFTER = timedelta(minutes=env.int("NOTIFY_SYNC_FAILING_MINUTES", default=60))
+NOTIFY_UNKNOWN_AFTER = timedelta(minutes=env.int("NOTIFY_UNKNOWN_MINUTES", default=30))
+# A notification that could not be delivered is tried again after each of these waits
+# (seconds), then recorded as failed.
+NOTIFICATION_RETRY_SECONDS = [
+    int(wait) for wait in env.list("NOTIFICATION_RETRY_SECONDS", default=["30", "120", "600"])
+]
+
+# Email: SMTP when EMAIL_HOST is set; otherwise printed on the console in development and
+# not sent at all in production (the notification settings page then says so).
+EMAIL_HOST = env("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Numbers Portal <numbers-portal@localhost>")
+EMAIL_ENABLED = bool(EMAIL_HOST) or not PRODUCTION
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
 
 # --- The audit trail -----------------------------------------------------------------------
 

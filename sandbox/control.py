@@ -113,6 +113,29 @@ def owned(request: HttpRequest, sim) -> JsonResponse:
     return JsonResponse({**counts, "owned_count": sim.store.owned_count()})
 
 
+@_control("POST")
+def prices(request: HttpRequest, sim) -> JsonResponse:
+    """Change what a number on sale costs, as the provider may between two searches:
+    {"country": "GB", "msisdn": "...", "cost": "2.50", "initial_price": "0.00"}."""
+    body = _json_body(request)
+    unknown = set(body) - {"country", "msisdn", "cost", "initial_price"}
+    problems = dict.fromkeys(unknown, "Unknown field.")
+    for name in ("cost", "initial_price"):
+        value = body.get(name)
+        if not isinstance(value, str) or not params.DECIMAL.fullmatch(value):
+            problems[name] = 'Must be a decimal string such as "1.25".'
+    msisdn = _msisdn_from(body.get("msisdn"), "msisdn")
+    country = body.get("country")
+    if not isinstance(country, str) or sim.catalogue.lookup(country, msisdn) is None:
+        problems["msisdn"] = "Not on sale in that country."
+    if problems:
+        raise BadRequest(problems)
+    sim.prices[msisdn] = (body["cost"], body["initial_price"])
+    return JsonResponse(
+        {"msisdn": msisdn, "cost": body["cost"], "initialPrice": body["initial_price"]}
+    )
+
+
 @_control("GET")
 def openapi_description(request: HttpRequest, sim) -> JsonResponse:
     """What the sandbox claims to answer, for tools that check it (schemathesis)."""

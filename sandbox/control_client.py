@@ -69,6 +69,11 @@ class SandboxControl:
         body |= {"remove": list(remove), "change": list(change)}
         return self._call("POST", "owned", json=body)
 
+    def set_price(self, *, country: str, msisdn: str, cost: str, initial_price: str) -> dict:
+        """Change what a number on sale costs (until the next reset)."""
+        body = {"country": country, "msisdn": msisdn, "cost": cost}
+        return self._call("POST", "prices", json={**body, "initial_price": initial_price})
+
     def _call(self, method: str, path: str, **kwargs) -> dict:
         url = f"{self.base_url}{CONTROL_PREFIX}/{path}"
         response = requests.request(method, url, timeout=self.timeout, **kwargs)

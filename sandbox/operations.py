@@ -60,7 +60,7 @@ def search(sim, request: HttpRequest, client: str) -> HttpResponse:
         and features.issubset(listing.features)
         and (pattern is None or pattern.matches(listing.msisdn))
     ]
-    page = [listing.as_api() for listing in matches[offset : offset + size]]
+    page = [sim.priced(listing).as_api() for listing in matches[offset : offset + size]]
     return responses.api_json(number_list(len(matches), page))
 
 

@@ -5,7 +5,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from .catalogue import catalogue_for, starter_numbers
+from .catalogue import Listing, catalogue_for, starter_numbers
 from .faults import FaultBook
 from .options import SandboxOptions
 from .quota import QuotaBook
@@ -49,6 +49,16 @@ class Simulator:
         self.catalogue = catalogue_for(options.seed)
         self.quota = QuotaBook(options.quota)
         self.faults = FaultBook(options.seed)
+        # Prices changed on the control surface (msisdn -> (cost, initialPrice)), until the
+        # next reset: the provider raising a price between two searches.
+        self.prices: dict[str, tuple[str, str]] = {}
+
+    def priced(self, listing: Listing) -> Listing:
+        """The listing at its current price."""
+        changed = self.prices.get(listing.msisdn)
+        if changed is None:
+            return listing
+        return replace(listing, cost=changed[0], initial_price=changed[1])
 
 
 def starters(seed: int, count: int, **kwargs) -> list[OwnedNumber]:

@@ -54,10 +54,12 @@ cat <<MSG
   Numbers Portal is running:  http://127.0.0.1:${PORT}/
   Sandbox API:                http://127.0.0.1:${SANDBOX_PORT}/communication/nexmo/phone-numbers
                               (a simulator: no money is spent)
-  Task worker:                running (syncs, bulk operations)
+  Task worker:                running (syncs, bulk operations, approved purchases,
+                              notifications: emails are printed in this terminal)
 
   Demo logins (password: portal-demo)
     operator  buys, configures, cancels and syncs numbers
+    approver  approves or rejects purchases that the approval rules hold back
     viewer    browses the catalogue and the inventory
     auditor   reviews the audit trail in the admin
     admin     superuser

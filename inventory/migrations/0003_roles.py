@@ -2,8 +2,17 @@
 
 from django.db import migrations
 
-from inventory.roles import ROLES
-
+# The roles as they were first created (later migrations add to them; inventory/roles.py
+# holds the roles as they are now).
+VIEWER_PERMISSIONS = ["browse_catalogue", "browse_inventory"]
+ROLES = {
+    "Viewer": VIEWER_PERMISSIONS,
+    "Operator": [
+        *VIEWER_PERMISSIONS,
+        *("buy_number", "configure_number", "cancel_number", "sync_numbers", "annotate_number"),
+    ],
+    "Auditor": ["review_audit", "view_operation"],
+}
 # Permissions are normally created after migrations; these are needed now.
 PERMISSION_MODELS = {
     "browse_catalogue": ("ownednumber", "Can search the numbers on sale"),

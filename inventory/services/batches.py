@@ -30,11 +30,12 @@ from inventory.models import (
     Operation,
     Outcome,
     OwnedNumber,
+    PurchaseRequest,
     SelectionItem,
 )
-from inventory.services import background
+from inventory.services import background, notifications
 from inventory.services.cache import configuration_of
-from inventory.services.cancel import Cancel
+from inventory.services.cancel import Cancel, protected_refusal
 from inventory.services.catalogue import catalogue_offer
 from inventory.services.configure import Configure
 from inventory.services.leases import lease_acquire, lease_holder, lease_release, lease_renew
@@ -161,15 +162,31 @@ def configure_batch_create(*, actor: Actor, msisdns: list[str], changes: dict[st
 
 
 def cancel_batch_create(*, actor: Actor, msisdns: list[str]) -> Batch:
-    """A bulk cancellation, ready for review (and a typed count)."""
+    """A bulk cancellation, ready for review (and a typed count). Protected numbers are
+    listed as left out, with the reason they are protected."""
     numbers = _owned_numbers(msisdns)
     with transaction.atomic():
         batch = _new_batch(kind=Batch.Kind.CANCEL, actor=actor, status=Batch.Status.REVIEW)
-        BatchItem.objects.bulk_create(
-            _item_for(batch, position, number, before=configuration_of(number))
-            for position, number in enumerate(numbers, start=1)
-        )
+        items = []
+        for position, number in enumerate(numbers, start=1):
+            item = _item_for(batch, position, number, before=configuration_of(number))
+            if number.is_protected:
+                item.state, item.reason = BatchItem.State.EXCLUDED, protected_refusal(number)
+            items.append(item)
+        BatchItem.objects.bulk_create(items)
     return batch
+
+
+def _leave_out_protected_numbers(batch: Batch) -> None:
+    """Numbers protected since the cancellation was prepared are left out too."""
+    protected = OwnedNumber.objects.filter(
+        msisdn__in=batch.items.filter(state=BatchItem.State.PROPOSED).values("msisdn"),
+        protected_at__isnull=False,
+    )
+    for number in protected:
+        batch.items.filter(msisdn=number.msisdn).update(
+            state=BatchItem.State.EXCLUDED, reason=protected_refusal(number)
+        )
 
 
 def _item_for(batch: Batch, position: int, number: OwnedNumber, *, before: dict) -> BatchItem:
@@ -270,40 +287,80 @@ def batch_totals(batch: Batch) -> BatchTotals:
     )
 
 
-def batch_confirm(*, actor: Actor, batch_id: int, typed: str = "") -> Batch:
+def batch_confirm(*, actor: Actor, batch_id: int, typed: str = "", reason: str = "") -> Batch:
     """Start a reviewed batch. Confirming again (a double click, the back button) changes
     nothing and shows the batch as it stands. A cancellation needs `typed` to say
-    "cancel N" for its N numbers."""
+    "cancel N" for its N numbers. A purchase the approval rules hold back waits for an
+    approver instead, with the requester's `reason` (ApprovalRequired without one)."""
     batch = _own_batch(actor, batch_id)
     if batch.status != Batch.Status.REVIEW:
         return batch
     _leave_out_numbers_in_other_batches(batch)
+    if batch.kind == Batch.Kind.CANCEL:
+        _leave_out_protected_numbers(batch)
     totals = batch_totals(batch)
     if not totals.count:
         raise BatchRefused("Nothing is left to do in this batch: every number was left out.")
     if batch.kind == Batch.Kind.CANCEL and typed.strip().lower() != f"cancel {totals.count}":
         raise BatchRefused(f"Type “cancel {totals.count}” to confirm; nothing was cancelled.")
+    if batch.kind == Batch.Kind.PURCHASE:
+        from inventory.services import approvals  # approvals start batches
+
+        rule = approvals.purchase_needs_approval(
+            actor=actor, count=totals.count, setup=totals.setup, monthly=totals.monthly
+        )
+        if rule:
+            batch = approvals.batch_request_create(
+                actor=actor, batch=batch, rule=rule, reason=reason
+            )
+            _clear_selection(batch, actor=actor)
+            return batch
+    batch = _start(batch, actor=actor, from_status=Batch.Status.REVIEW)
+    if batch.kind == Batch.Kind.PURCHASE:
+        _clear_selection(batch, actor=actor)
+    return batch
+
+
+def batch_start_approved(*, batch_id: int, actor: Actor, request_id: int) -> Batch:
+    """Start a bulk purchase an approver approved (`actor`: the approver)."""
+    batch = Batch.objects.get(pk=batch_id)
+    if batch.status != Batch.Status.APPROVAL:
+        return batch
+    if not batch_totals(batch).count:
+        raise BatchRefused("Nothing is left to buy: every number was left out.")
+    return _start(
+        batch, actor=actor, from_status=Batch.Status.APPROVAL, approved_by_request=request_id
+    )
+
+
+def _start(
+    batch: Batch, *, actor: Actor, from_status: str, approved_by_request: int | None = None
+) -> Batch:
     try:
         with transaction.atomic():
-            claimed = Batch.objects.filter(pk=batch.pk, status=Batch.Status.REVIEW).update(
+            claimed = Batch.objects.filter(pk=batch.pk, status=from_status).update(
                 status=Batch.Status.QUEUED, confirmed_at=timezone.now()
             )
             if not claimed:  # confirmed meanwhile by the same user in another tab
                 return Batch.objects.get(pk=batch.pk)
             batch.items.filter(state=BatchItem.State.PROPOSED).update(state=BatchItem.State.QUEUED)
             batch.refresh_from_db()
-            batch.entry = _record_confirmation(batch, actor=actor)
+            batch.entry = _record_confirmation(
+                batch, actor=actor, approved_by_request=approved_by_request
+            )
             batch.task_id = background.enqueue("batch run", batch_id=batch.pk)
             batch.save(update_fields=["entry", "task_id"])
     except IntegrityError as clash:
         raise BatchRefused(
             "Another bulk operation took some of these numbers just now; review again."
         ) from clash
-    if batch.kind == Batch.Kind.PURCHASE:
-        SelectionItem.objects.filter(
-            user=actor.user, msisdn__in=batch.items.values_list("msisdn", flat=True)
-        ).delete()
     return batch
+
+
+def _clear_selection(batch: Batch, *, actor: Actor) -> None:
+    SelectionItem.objects.filter(
+        user=actor.user, msisdn__in=batch.items.values_list("msisdn", flat=True)
+    ).delete()
 
 
 def _own_batch(actor: Actor, batch_id: int) -> Batch:
@@ -325,19 +382,26 @@ def _leave_out_numbers_in_other_batches(batch: Batch) -> None:
         )
 
 
-def _record_confirmation(batch: Batch, *, actor: Actor) -> Operation:
+def _record_confirmation(
+    batch: Batch, *, actor: Actor, approved_by_request: int | None = None
+) -> Operation:
     totals = batch_totals(batch)
     numbers = list(
         batch.items.filter(state=BatchItem.State.QUEUED).values_list("msisdn", flat=True)
     )
+    request = {"batch": batch.pk, "kind": batch.kind, "numbers": numbers, **batch.changes}
+    reason = f"{batch.get_kind_display()} #{batch.pk} of {totals.count} numbers confirmed"
+    if approved_by_request is not None:
+        request["purchase_request"] = approved_by_request
+        reason += f", as approved in purchase request #{approved_by_request}"
     return audit_append(
         action=Action.BATCH,
         actor=actor,
         outcome=Outcome.SUCCEEDED,
-        request={"batch": batch.pk, "kind": batch.kind, "numbers": numbers, **batch.changes},
+        request=request,
         monthly_cost=totals.monthly,
         setup_cost=totals.setup,
-        reason=f"{batch.get_kind_display()} #{batch.pk} of {totals.count} numbers confirmed.",
+        reason=reason + ".",
     )
 
 
@@ -347,9 +411,19 @@ def batch_stop(*, actor: Actor, batch_id: int) -> Batch:
     batch = _own_batch(actor, batch_id)
     if not batch.is_open:
         return batch
+    if batch.status == Batch.Status.APPROVAL:  # the request goes with it
+        from inventory.services import approvals  # approvals start batches
+
+        waiting = PurchaseRequest.objects.filter(
+            batch=batch, status=PurchaseRequest.Status.PENDING
+        ).first()
+        if waiting is not None:
+            approvals.purchase_request_withdraw(actor=actor, request_id=waiting.pk)
+            batch.refresh_from_db()
+            return batch
     with transaction.atomic():
         Batch.objects.filter(pk=batch.pk).update(stop_requested=True)
-        if batch.status in (Batch.Status.CHECKING, Batch.Status.REVIEW):
+        if batch.status in (Batch.Status.CHECKING, Batch.Status.REVIEW, Batch.Status.APPROVAL):
             Batch.objects.filter(pk=batch.pk).update(
                 status=Batch.Status.DISCARDED, finished_at=timezone.now()
             )
@@ -567,6 +641,11 @@ def _finish(batch: Batch, *, status: str, why: str) -> None:
     Batch.objects.filter(pk=batch.pk).update(
         status=status, finished_at=timezone.now(), message=f"{why} {message}".strip()
     )
+    if status != Batch.Status.STOPPED or done or failed or unknown:
+        try:
+            notifications.batch_done(batch=batch)
+        except Exception:  # the batch is recorded: telling of it must not fail it
+            log.exception("Could not announce bulk operation #%s", batch.pk)
 
 
 def open_batch_items(msisdns: list[str]) -> dict[str, int]:

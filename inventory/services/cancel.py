@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from inventory import api_client as api
 from inventory.audit import Actor
-from inventory.models import Action, Operation, Outcome, OwnedNumber
+from inventory.models import Action, Event, Operation, Outcome, OwnedNumber
 from inventory.services.cache import configuration_of, remove_from_cache
 from inventory.services.configure import NOT_IN_INVENTORY
 from inventory.services.operations import ApiOperation, Intent, OperationRefused, Verdict
@@ -14,6 +14,7 @@ class Cancel(ApiOperation):
     """Cancel a number the user named in full. The API is addressed by the exact msisdn."""
 
     action = Action.CANCEL
+    announced = Event.CANCEL_DONE
 
     def __init__(self, *, msisdn: str, typed_msisdn: str, **kwargs):
         super().__init__(**kwargs)
@@ -38,8 +39,11 @@ class Cancel(ApiOperation):
         )
 
     def refusal(self) -> str:
-        if not OwnedNumber.objects.filter(msisdn=self.msisdn).exists():
+        number = OwnedNumber.objects.filter(msisdn=self.msisdn).first()
+        if number is None:
             return NOT_IN_INVENTORY
+        if number.is_protected:
+            return protected_refusal(number)
         return ""
 
     def send(self) -> api.Confirmation:
@@ -80,6 +84,14 @@ class Cancel(ApiOperation):
     @classmethod
     def apply_settlement(cls, entry: Operation, found: api.OwnedNumber | None) -> None:
         remove_from_cache(entry.msisdn, entry=entry)
+
+
+def protected_refusal(number: OwnedNumber) -> str:
+    """Why a protected number is not cancelled, whichever path asked."""
+    reason = number.protected_reason.strip().rstrip(".")
+    return (
+        f"This number is protected ({reason}): remove the protection first. Nothing was cancelled."
+    )
 
 
 def number_cancel(

@@ -27,7 +27,7 @@ from django.utils import timezone
 from inventory import api_client as api
 from inventory.audit import Actor, audit_append, audit_complete
 from inventory.errors import api_error_message
-from inventory.models import Action, Operation, Outcome
+from inventory.models import Action, Event, Operation, Outcome
 from inventory.services.cache import owned_snapshot
 
 log = logging.getLogger(__name__)
@@ -153,6 +153,8 @@ class ApiOperation:
     the protocol. Build one per attempt: it holds what the user confirmed."""
 
     action: ClassVar[Action]
+    # What people who asked to hear of this kind of operation are told once it ends.
+    announced: ClassVar[Event | None] = None
 
     def __init__(
         self, *, actor: Actor, form_token: str, client: api.NumbersApiClient | None = None
@@ -162,6 +164,8 @@ class ApiOperation:
         self.client = client if client is not None else api.default_client()
         # Why the API refused, when it did: a batch stops early on some refusals.
         self.error: api.ApiError | None = None
+        # Whether this attempt started the operation (False: it replayed an earlier one).
+        self.claimed = False
 
     # --- the steps each operation supplies ---
 
@@ -206,7 +210,21 @@ class ApiOperation:
         entry, confirmation = self.start()
         if confirmation is not None:
             self.finish(entry, confirmation)
+        if self.claimed:
+            self.announce(entry)
         return entry
+
+    def announce(self, entry: Operation) -> None:
+        """Tell who asked to hear of it, after the outcome is committed (a batch tells of
+        all its items at once instead)."""
+        if self.announced is None:
+            return
+        from inventory.services import notifications
+
+        try:
+            notifications.operation_done(entry=entry, event=self.announced)
+        except Exception:  # the operation is recorded: telling of it must not fail it
+            log.exception("Could not announce operation #%s", entry.seq)
 
     def start(self) -> tuple[Operation, api.Confirmation | None]:
         """Replay, claim and send. When the API said yes, the entry is returned still
@@ -216,6 +234,7 @@ class ApiOperation:
         if earlier is not None:
             return earlier, None
         entry, claimed = self.claim(self.intent())
+        self.claimed = claimed
         if not claimed:  # the same form, submitted twice at once: the first one runs it
             return entry, None
         with self.interrupted_marks_unknown(entry):

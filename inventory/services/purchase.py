@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from inventory import api_client as api
 from inventory.audit import Actor
-from inventory.models import Action, Operation, Outcome, OwnedNumber
+from inventory.models import Action, Event, Operation, Outcome, OwnedNumber, PurchaseRequest
 from inventory.services.cache import cache_purchase
 from inventory.services.catalogue import catalogue_offer, catalogue_sold
-from inventory.services.operations import ApiOperation, Intent, Verdict
+from inventory.services.operations import ApiOperation, Intent, Verdict, operation_replay
 
 
 class Purchase(ApiOperation):
     action = Action.PURCHASE
+    announced = Event.PURCHASE_DONE
 
     def __init__(self, *, offer: api.AvailableNumber, **kwargs):
         super().__init__(**kwargs)
@@ -87,6 +88,26 @@ def number_purchase(
     offer: api.AvailableNumber,
     form_token: str,
     client: api.NumbersApiClient | None = None,
+    approval: PurchaseRequest | None = None,
 ) -> Operation:
-    """Buy the number the user confirmed, at the prices they were shown."""
+    """Buy the number the user confirmed, at the prices they were shown. A purchase the
+    approval rules hold back raises ApprovalRequired and sends nothing, unless `approval`
+    is the approved request for this number."""
+    from inventory.services import approvals  # approvals carry purchases out
+
+    is_replay = operation_replay(form_token=form_token, actor=actor) is not None
+    if not is_replay and not _approves(approval, offer):
+        rule = approvals.purchase_needs_approval(
+            actor=actor, count=1, setup=offer.initial_price, monthly=offer.cost
+        )
+        if rule:
+            raise approvals.ApprovalRequired(rule)
     return Purchase(actor=actor, offer=offer, form_token=form_token, client=client).run()
+
+
+def _approves(approval: PurchaseRequest | None, offer: api.AvailableNumber) -> bool:
+    return (
+        approval is not None
+        and approval.status == PurchaseRequest.Status.APPROVED
+        and approval.items.filter(msisdn=offer.msisdn).exists()
+    )

@@ -25,7 +25,7 @@ from inventory.selectors import (
     sync_status_cache_seconds,
     sync_status_from_database,
 )
-from inventory.services import background
+from inventory.services import background, notifications
 from inventory.services.cache import (
     CACHE_COLUMNS,
     cache_fields,
@@ -147,13 +147,13 @@ def owned_numbers_sync(
         _complete_shifted_listing(client, listing, since=started)
         with transaction.atomic():
             settled = _settle_from_listing(listing.numbers, actor=actor, listed_from=started)
+            baseline = _is_first_sync()
             changes = _reconcile(
-                listing.numbers,
-                actor=actor,
-                baseline=_is_first_sync(),
-                listed_from=started,
+                listing.numbers, actor=actor, baseline=baseline, listed_from=started
             )
             _sync_finish(run, listing=listing, settled=settled, changes=changes, actor=actor)
+            if not baseline and (changes.appeared or changes.disappeared or changes.changed):
+                notifications.drift_found(run=run)  # told once the sync has committed
     except (api.ApiError, ServiceError) as error:
         _sync_fail(run, reason=str(error), actor=actor)
     except BaseException:

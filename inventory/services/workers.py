@@ -23,7 +23,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from inventory.models import Lease, Operation, Outcome
-from inventory.services import background
+from inventory.services import approvals, background, notifications
 from inventory.services.events import login_failures_summarise
 from inventory.services.leases import lease_acquire, lease_release, live_holders
 from inventory.services.operations import stale_operations_interrupt
@@ -87,11 +87,15 @@ def tasks_of_dead_workers_requeue() -> int:
 
 
 def worker_housekeeping() -> None:
-    """What a live worker does every beat: dead workers' tasks back in the queue, their
-    pending operations marked unknown, a settlement queued for every unknown outcome, and
-    the summaries of closed failed-login windows written."""
+    """What a live worker does every beat. For the dead: their tasks back in the queue,
+    their pending operations marked unknown, a settlement queued for every unknown outcome.
+    For the living: purchase requests nobody decided on expire, people hear of syncs that
+    keep failing and of outcomes that stay unknown, and the summaries of closed
+    failed-login windows are written."""
     tasks_of_dead_workers_requeue()
     stale_operations_interrupt()
+    approvals.purchase_requests_expire()
+    notifications.conditions_watch()
     login_failures_summarise()  # so a window's summary is written even when nobody logs in
     unsettled = Operation.objects.filter(outcome=Outcome.UNKNOWN, settlement__isnull=True)
     queued = DBTaskResult.objects.filter(

@@ -21,13 +21,14 @@ def make_user(username: str, *groups: str, **flags) -> User:
 
 
 class BaseTestCase(TestCase):
-    """olivia operates, victor views, audrey audits, root is a superuser."""
+    """olivia operates, victor views, audrey audits, amber approves, root is a superuser."""
 
     @classmethod
     def setUpTestData(cls):
         cls.operator = make_user("olivia", "Operator")
         cls.viewer = make_user("victor", "Viewer")
         cls.auditor = make_user("audrey", "Auditor")
+        cls.approver = make_user("amber", "Approver")
         cls.superuser = make_user("root", is_staff=True, is_superuser=True)
 
     @pytest.fixture(autouse=True)

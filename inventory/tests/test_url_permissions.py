@@ -7,22 +7,32 @@ permission check runs first, so a refused user gets 403 whatever the method).
 """
 
 import re
+from datetime import timedelta
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from inventory.audit import audit_append
-from inventory.models import Action, Batch, Destination, Operation, Outcome
+from inventory.models import (
+    Action,
+    Batch,
+    Destination,
+    Operation,
+    Outcome,
+    PurchaseRequest,
+    Webhook,
+)
 from inventory.tasks import settle_unknown_task
 from inventory.tests.base import BaseTestCase
 from inventory.tests.factories import owned_number
 
 LOGIN = "login"  # redirected to /login/?next=…
 ADMIN_LOGIN = "admin login"  # redirected to /admin/login/?next=…
-ROLES = ("anonymous", "viewer", "operator", "auditor", "superuser")
+ROLES = ("anonymous", "viewer", "operator", "auditor", "superuser", "approver")
 
 # The admin is for superusers only: everyone else who is logged in gets the portal's own 403
 # page, and the refusal is audited. Anonymous visitors of the admin's own pages go to the
@@ -55,6 +65,21 @@ EXPECTED = {
     "^numbers/(?P<msisdn>[1-9][0-9]{6,14})/configure/confirm/$": (LOGIN, 403, 405, 403, 405),
     "^numbers/(?P<msisdn>[1-9][0-9]{6,14})/cancel/$": (LOGIN, 403, 200, 403, 200),
     "operations/<int:pk>/": (LOGIN, 200, 200, 403, 200),
+    "^numbers/(?P<msisdn>[1-9][0-9]{6,14})/protect/$": (LOGIN, 403, 405, 403, 405),
+    "^numbers/(?P<msisdn>[1-9][0-9]{6,14})/unprotect/$": (LOGIN, 403, 405, 403, 405),
+    # --- approvals and notifications ---
+    "approvals/": (LOGIN, 200, 200, 403, 200),
+    "approvals/rules/": (LOGIN, 403, 403, 403, 200),  # superusers set the rules
+    "approvals/<int:pk>/": (LOGIN, 200, 200, 403, 200),
+    "approvals/<int:pk>/state.json": (LOGIN, 200, 200, 403, 200),
+    "approvals/<int:pk>/approve/": (LOGIN, 403, 403, 403, 405),  # approvers: see APPROVER
+    "approvals/<int:pk>/reject/": (LOGIN, 403, 403, 403, 405),
+    "approvals/<int:pk>/withdraw/": (LOGIN, 403, 405, 403, 405),  # the requester's own
+    "profile/notifications/": (LOGIN, 200, 200, 200, 200),
+    "notifications/webhooks/": (LOGIN, 403, 403, 403, 200),
+    "notifications/webhooks/<int:pk>/": (LOGIN, 403, 403, 403, 200),
+    "notifications/webhooks/<int:pk>/delete/": (LOGIN, 403, 403, 403, 405),
+    "notifications/failures/": (LOGIN, 403, 403, 403, 200),
     # --- fleet work: the selection, bulk actions, batches, destinations ---
     "catalogue/selection/": (LOGIN, 403, 200, 403, 200),
     "catalogue/selection/add/": (LOGIN, 403, 405, 403, 405),
@@ -139,6 +164,19 @@ EXPECTED = {
     "admin/inventory/operation/<path:object_id>/change/": SUPERUSER_ONLY,
     "admin/inventory/operation/<path:object_id>/": ADMIN_REDIRECT,
 }
+# An approver sees what a viewer sees (the viewer's column), and may decide on requests.
+APPROVER = {
+    "approvals/<int:pk>/approve/": 405,  # POST only
+    "approvals/<int:pk>/reject/": 405,
+}
+
+
+def expected_for(route: str, role: str):
+    if role == "approver":
+        return APPROVER.get(route, EXPECTED[route][ROLES.index("viewer")])
+    return EXPECTED[route][ROLES.index(role)]
+
+
 # Reachable without logging in: the health check and the two login pages.
 PUBLIC = {"healthz", "login/", "admin/login/"}
 
@@ -161,6 +199,16 @@ class UrlPermissionsTestCase(BaseTestCase):
         self.batch = Batch.objects.create(kind=Batch.Kind.CANCEL, status=Batch.Status.DONE)
         self.destination = Destination.objects.create(
             name="Front desk", kind=Destination.Kind.SIP, value="sip:desk@example.com"
+        )
+        self.purchase_request = PurchaseRequest.objects.create(
+            requester=self.operator,
+            expires_at=timezone.now() + timedelta(days=1),
+            reason="A hotline.",
+            rule="A rule.",
+            form_token="url-table",
+        )
+        self.webhook = Webhook.objects.create(
+            name="Team chat", url="https://hooks.example.com/chat", secret="s" * 20
         )
         self.entry = audit_append(
             action=Action.PURCHASE, actor=self.actor(self.operator), country="GB",
@@ -193,13 +241,19 @@ class UrlPermissionsTestCase(BaseTestCase):
             "operator": self.operator,
             "auditor": self.auditor,
             "superuser": self.superuser,
+            "approver": self.approver,
         }
 
     def sample_path(self, route: str) -> str:
         """The route with a real value in each of its parameters."""
         model = re.search(r"admin/(\w+/\w+)/", route)
         obj = self.objects.get(model.group(1) if model else "", self.entry)
-        own_pks = {"batches/": self.batch.pk, "destinations/": self.destination.pk}
+        own_pks = {
+            "batches/": self.batch.pk,
+            "destinations/": self.destination.pk,
+            "approvals/": self.purchase_request.pk,
+            "notifications/webhooks/": self.webhook.pk,
+        }
         pk = next((v for prefix, v in own_pks.items() if route.startswith(prefix)), self.entry.pk)
         values = {
             "msisdn": self.number.msisdn,
@@ -234,7 +288,7 @@ class UrlPermissionsTestCase(BaseTestCase):
 
     def test_anonymous_visitors_are_sent_to_log_in_everywhere_but_the_public_pages(self):
         for route in every_route():
-            expected = EXPECTED[route][0]
+            expected = expected_for(route, "anonymous")
             if route in PUBLIC:
                 assert expected == 200, route
             else:
@@ -243,14 +297,14 @@ class UrlPermissionsTestCase(BaseTestCase):
     def test_each_role_gets_exactly_what_the_table_says_and_every_refusal_is_audited(self):
         paths = {route: self.sample_path(route) for route in every_route()}
         wrong = []
-        for column, role in enumerate(ROLES):
+        for role in ROLES:
             self.client.logout()
             if role != "anonymous":
                 self.login(self.users[role])
             for route, path in paths.items():
                 denials = Operation.objects.filter(action=Action.DENIED).count()
                 got = self.outcome(self.client.get(path), path)
-                expected = EXPECTED[route][column]
+                expected = expected_for(route, role)
                 if got != expected:
                     wrong.append(f"{role:9} GET {path}: expected {expected}, got {got}")
                 refusal = Operation.objects.filter(action=Action.DENIED).order_by("-seq").first()

@@ -11,7 +11,7 @@ from inventory.bulk_forms import BatchConfirmForm
 from inventory.csv_export import batch_csv_rows
 from inventory.decorators import permission_refused, permission_required
 from inventory.models import Batch
-from inventory.services import batches
+from inventory.services import approvals, batches
 from inventory.services.operations import ServiceError
 
 
@@ -39,8 +39,23 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "progress": selectors.batch_progress(batch=batch),
         "form": BatchConfirmForm(),
         "mine": batch.created_by_id == request.user.pk,
+        "approval_rule": _approval_rule(request, batch),
+        "purchase_request": selectors.batch_purchase_request(batch=batch),
     }
     return render(request, "inventory/batch.html", context)
+
+
+def _approval_rule(request: HttpRequest, batch: Batch) -> str:
+    """Why this bulk purchase, under review, needs approval ("" when it does not)."""
+    if batch.kind != Batch.Kind.PURCHASE or batch.status != Batch.Status.REVIEW:
+        return ""
+    totals = batches.batch_totals(batch)
+    return approvals.purchase_needs_approval(
+        actor=Actor.from_request(request),
+        count=totals.count,
+        setup=totals.setup,
+        monthly=totals.monthly,
+    )
 
 
 @permission_required("inventory.browse_inventory")
@@ -80,6 +95,7 @@ def batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             actor=Actor.from_request(request),
             batch_id=batch.pk,
             typed=form.cleaned_data.get("typed", ""),
+            reason=form.cleaned_data.get("reason", ""),
         )
     except ServiceError as refused:
         messages.error(request, str(refused))

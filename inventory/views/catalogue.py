@@ -13,6 +13,7 @@ from inventory.audit import Actor
 from inventory.decorators import permission_required
 from inventory.forms import CatalogueSearchForm, OfferLookupForm, PurchaseConfirmForm
 from inventory.paging import Pagination
+from inventory.services import approvals
 from inventory.services.catalogue import CatalogueQuery, catalogue_search, offer_price_check
 from inventory.services.operations import OperationRefused, ServiceError
 from inventory.services.purchase import number_purchase
@@ -77,7 +78,10 @@ def purchase_confirm(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"{phone.international(msisdn)} is no longer on sale.")
         return redirect(back)
     form = PurchaseConfirmForm.for_offer(offer, token=secrets.token_urlsafe(24))
-    context = {"offer": offer, "form": form, "back": back}
+    rule = approvals.purchase_needs_approval(
+        actor=Actor.from_request(request), count=1, setup=offer.initial_price, monthly=offer.cost
+    )
+    context = {"offer": offer, "form": form, "back": back, "approval_rule": rule}
     return render(request, "inventory/purchase_confirm.html", context)
 
 
@@ -89,8 +93,32 @@ def purchase(request: HttpRequest) -> HttpResponse:
         messages.error(request, " ".join(form.errors.get("offer", ["Start again."])))
         return redirect("catalogue")
     offer, token = form.offer_and_token()
+    actor = Actor.from_request(request)
     try:
-        entry = number_purchase(actor=Actor.from_request(request), offer=offer, form_token=token)
+        entry = number_purchase(actor=actor, offer=offer, form_token=token)
+    except approvals.ApprovalRequired as needed:
+        return _ask_for_approval(request, form, needed)
     except OperationRefused as refusal:
         return refused(request, refusal, fallback=reverse("catalogue"))
     return redirect("operation", pk=entry.pk)
+
+
+def _ask_for_approval(request, form: PurchaseConfirmForm, needed) -> HttpResponse:
+    """A purchase the rules hold back becomes a request, with the reason the requester
+    typed; without one, the page asks for it."""
+    offer, token = form.offer_and_token()
+    try:
+        asked = approvals.purchase_request_create(
+            actor=Actor.from_request(request),
+            offers=[offer],
+            rule=needed.rule,
+            reason=form.cleaned_data.get("reason", ""),
+            form_token=token,
+        )
+    except ServiceError as refusal:
+        back = remembered.catalogue_url(request.session, country=offer.country)
+        context = {"offer": offer, "form": form, "back": back, "approval_rule": needed.rule}
+        context["reason_error"] = str(refusal)
+        return render(request, "inventory/purchase_confirm.html", context, status=400)
+    messages.success(request, "Asked for approval: nothing is bought until someone approves.")
+    return redirect("approval", pk=asked.pk)

@@ -12,10 +12,11 @@ from inventory import selectors
 from inventory.audit import Actor
 from inventory.decorators import permission_required
 from inventory.forms import AnnotateForm, CancelForm, ConfigureForm, SignedChangeForm
+from inventory.governance_forms import ProtectForm
 from inventory.models import OwnedNumber
 from inventory.services import cancel, configure, numbers
 from inventory.services.cache import configuration_of, local_fields_of
-from inventory.services.operations import OperationRefused
+from inventory.services.operations import OperationRefused, ServiceError
 from inventory.views.operations import refused
 
 
@@ -26,14 +27,27 @@ def _owned_or_404(msisdn: str) -> OwnedNumber:
     return number
 
 
-def _number_page(request, msisdn: str, *, notes: AnnotateForm | None = None, status=200):
+def _number_page(
+    request,
+    msisdn: str,
+    *,
+    notes: AnnotateForm | None = None,
+    protect: ProtectForm | None = None,
+    status=200,
+):
     number = selectors.owned_number_get(msisdn=msisdn)
     history = selectors.number_history(msisdn=msisdn)
     if number is None and not history.exists():
         raise Http404("This number is not in the inventory and has no history.")
     if number is not None and notes is None:
         notes = AnnotateForm(initial=local_fields_of(number))
-    context = {"number": number, "msisdn": msisdn, "history": history[:100], "notes": notes}
+    context = {
+        "number": number,
+        "msisdn": msisdn,
+        "history": history[:100],
+        "notes": notes,
+        "protect": protect or ProtectForm(),
+    }
     return render(request, "inventory/number.html", context, status=status)
 
 
@@ -54,6 +68,33 @@ def number_annotate(request: HttpRequest, msisdn: str) -> HttpResponse:
         actor=Actor.from_request(request), number=number, values=form.cleaned_data
     )
     messages.success(request, "Label, team and notes saved.")
+    return redirect("number", msisdn=msisdn)
+
+
+@permission_required("inventory.protect_number")
+@require_POST
+def number_protect(request: HttpRequest, msisdn: str) -> HttpResponse:
+    number = _owned_or_404(msisdn)
+    form = ProtectForm(request.POST)
+    if not form.is_valid():
+        return _number_page(request, msisdn, protect=form, status=400)
+    try:
+        numbers.number_protect(
+            actor=Actor.from_request(request), number=number, reason=form.cleaned_data["reason"]
+        )
+    except ServiceError as refused:
+        messages.error(request, str(refused))
+    else:
+        messages.success(request, "Protected: nobody can cancel this number until it is removed.")
+    return redirect("number", msisdn=msisdn)
+
+
+@permission_required("inventory.protect_number")
+@require_POST
+def number_unprotect(request: HttpRequest, msisdn: str) -> HttpResponse:
+    number = _owned_or_404(msisdn)
+    numbers.number_unprotect(actor=Actor.from_request(request), number=number)
+    messages.info(request, "Protection removed: the number can be cancelled again.")
     return redirect("number", msisdn=msisdn)
 
 

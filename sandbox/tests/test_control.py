@@ -237,3 +237,27 @@ def test_a_call_still_waiting_when_the_sandbox_is_reset_never_happens(sandbox):
     state = sandbox.state()
     assert state["owned_count"] == 0
     assert state["responses"] == {}
+
+
+def test_a_price_changed_on_the_control_surface_is_what_searches_show_until_a_reset(sandbox):
+    number = sandbox.available()
+    sandbox.controller.set_price(
+        country="GB", msisdn=number["msisdn"], cost="7.50", initial_price="3.00"
+    )
+
+    again = sandbox.search(country="GB", type="mobile-lvn", pattern=number["msisdn"])["numbers"]
+
+    assert (again[0]["cost"], again[0]["initialPrice"]) == ("7.50", "3.00")
+    sandbox.reset()
+    assert sandbox.available()["cost"] == number["cost"]
+
+
+def test_a_price_change_for_a_number_not_on_sale_is_refused(sandbox):
+    response = sandbox.control(
+        "POST",
+        "prices",
+        json={"country": "NL", "msisdn": "447700900123", "cost": "x", "initial_price": "1"},
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"msisdn", "cost"}

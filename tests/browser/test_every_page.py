@@ -159,3 +159,76 @@ class EveryPage(BrowserTestCase):
         self.page.get_by_test_id(f"choose-{number.msisdn}").check()
         self.page.get_by_test_id("bulk-label").click()
         self.check("bulk-label")
+
+    def test_every_governance_page(self):
+        from decimal import Decimal
+
+        from inventory.models import (
+            ApprovalRules,
+            Notification,
+            NotificationDelivery,
+            Webhook,
+        )
+        from inventory.services import approvals, batches, numbers
+
+        self.user("olivia", "Operator")
+        amber = self.user("amber", "Approver")
+        self.user("root", is_staff=True, is_superuser=True)
+        number = self.a_bought_and_configured_number()
+        olivia = User.objects.get(username="olivia")
+        actor = Actor(user=olivia, username="olivia")
+        numbers.number_protect(actor=actor, number=number, reason="On the emergency leaflets")
+        ApprovalRules.objects.create(pk=1, purchase_above=Decimal("0.00"), bulk_above=1)
+        client = api.default_client()
+        offers = list(client.search_available(country="GB", type="landline", size=3).items)
+        request = approvals.purchase_request_create(
+            actor=actor,
+            offers=[offers[0]],
+            rule="Purchases above €0.00 (set-up and the first month) need approval.",
+            reason="The new support hotline, printed on the invoices from January.",
+            form_token="every-page",
+        )
+        batches.selection_add(user=olivia, offers=offers[1:])
+        batch = batches.batch_check(batch_id=batches.purchase_batch_create(actor=actor).pk)
+        webhook = Webhook.objects.create(
+            name="Operations channel",
+            url="https://hooks.example.com/ops",
+            secret="s" * 20,
+            events=["sync_failing"],
+        )
+        notification = Notification.objects.create(
+            event="sync_failing", key="k", subject="Syncs keep failing", text="No sync."
+        )
+        NotificationDelivery.objects.create(
+            notification=notification,
+            channel="webhook",
+            webhook=webhook,
+            status="failed",
+            attempts=4,
+            last_error="The receiver could not be reached (connection refused).",
+        )
+
+        self.log_in("olivia")
+        self.visit("/approvals/", "approvals")
+        self.visit(f"/approvals/{request.pk}/", "approval-requester")
+        self.visit(f"/numbers/{number.msisdn}/", "number-protected")
+        self.visit(f"/numbers/{number.msisdn}/cancel/", "cancel-protected")
+        self.visit("/inventory/", "inventory-protected")
+        offer = offers[2]
+        self.visit(
+            f"/catalogue/buy/?country=GB&type={offer.type}&msisdn={offer.msisdn}",
+            "purchase-needs-approval",
+        )
+        self.visit(f"/batches/{batch.pk}/", "batch-needs-approval")
+        self.visit("/profile/notifications/", "notification-settings")
+        self.log_out()
+
+        self.log_in(amber.username)
+        self.visit(f"/approvals/{request.pk}/", "approval-approver")
+        self.log_out()
+
+        self.log_in("root")
+        self.visit("/approvals/rules/", "approval-rules")
+        self.visit("/notifications/webhooks/", "webhooks")
+        self.visit(f"/notifications/webhooks/{webhook.pk}/", "webhook")
+        self.visit("/notifications/failures/", "delivery-failures")

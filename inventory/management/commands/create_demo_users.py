@@ -1,4 +1,5 @@
-"""Creates the demo logins `admin`, `operator`, `viewer` and `auditor` (sandbox mode only)."""
+"""Creates the demo logins `admin`, `operator`, `approver`, `viewer` and `auditor` (sandbox
+mode only)."""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -9,6 +10,7 @@ DEMO_PASSWORD = "portal-demo"  # noqa: S105 - printed by `make run`; sandbox mod
 DEMO_USERS = {
     "admin": {"groups": [], "is_staff": True, "is_superuser": True},
     "operator": {"groups": ["Operator"], "is_staff": False, "is_superuser": False},
+    "approver": {"groups": ["Approver"], "is_staff": False, "is_superuser": False},
     "viewer": {"groups": ["Viewer"], "is_staff": False, "is_superuser": False},
     "auditor": {"groups": ["Auditor"], "is_staff": False, "is_superuser": False},
 }
@@ -28,6 +30,8 @@ class Command(BaseCommand):
             user.is_superuser = spec["is_superuser"]
             if created:
                 user.set_password(DEMO_PASSWORD)
+            # Notifications print on the task worker's console in development.
+            user.email = user.email or f"{username}@example.com"
             user.save()
             user.groups.set(Group.objects.filter(name__in=spec["groups"]))
         self.stdout.write(f"Demo users ready: {', '.join(DEMO_USERS)}.")
