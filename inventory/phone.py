@@ -84,3 +84,17 @@ def national(msisdn: str) -> str:
     if number is None:
         return msisdn
     return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+
+
+_API_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE: "mobile-lvn",
+    phonenumbers.PhoneNumberType.TOLL_FREE: "landline-toll-free",
+}
+
+
+def likely_type(msisdn: str) -> str:
+    """The API's number type a number most likely has, by its country's numbering plan:
+    mobile, toll-free, else landline (the type the API searches when none is given)."""
+    number = _parsed(msisdn)
+    kind = phonenumbers.number_type(number) if number is not None else None
+    return _API_TYPES.get(kind, "landline")

@@ -10,6 +10,7 @@ from inventory.views import (
     inventory,
     numbers,
     operations,
+    profile,
     selection,
 )
 
@@ -63,6 +64,9 @@ urlpatterns = [
         name="destination-delete",
     ),
     path("destinations/<int:pk>/move/", destinations.destination_move, name="destination-move"),
+    path("profile/", profile.profile, name="profile"),
+    path("profile/tokens/", profile.token_create, name="token-create"),
+    path("profile/tokens/<int:pk>/revoke/", profile.token_revoke, name="token-revoke"),
     path("audit/", audit.audit_list, name="audit"),
     path("audit/export.csv", audit.audit_csv, name="audit-csv"),
     path("audit/<int:seq>/", audit.audit_entry, name="audit-entry"),

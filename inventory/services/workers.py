@@ -23,6 +23,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from inventory.models import Lease, Operation, Outcome
+from inventory.services.idempotency import idempotency_keys_sweep
 from inventory.services.leases import lease_acquire, lease_release, live_holders
 from inventory.services.operations import stale_operations_interrupt
 
@@ -86,9 +87,11 @@ def tasks_of_dead_workers_requeue() -> int:
 
 def worker_housekeeping() -> None:
     """What a live worker does for the dead: their tasks back in the queue, their pending
-    operations marked unknown, and a settlement queued for every unknown outcome."""
+    operations marked unknown, and a settlement queued for every unknown outcome. And the
+    API's idempotency keys past their time are forgotten."""
     from inventory import tasks  # tasks call services; services only enqueue them
 
+    idempotency_keys_sweep()
     tasks_of_dead_workers_requeue()
     stale_operations_interrupt()
     unsettled = Operation.objects.filter(outcome=Outcome.UNKNOWN, settlement__isnull=True)
