@@ -41,7 +41,7 @@ def api_token_create(*, actor: Actor, user, name: str, days: int) -> tuple[ApiTo
     if not 1 <= days <= settings.API_TOKEN_MAX_DAYS:
         raise TokenRefused(f"A token lives from 1 to {settings.API_TOKEN_MAX_DAYS} days.")
     name = name.strip() or "API token"
-    expires_at = timezone.now() + timedelta(days=days)
+    now = timezone.now()
     for _attempt in range(5):  # a clash of two 32-bit prefixes is rare; try another
         prefix = f"np_{secrets.token_hex(4)}"
         token = f"{prefix}_{secrets.token_urlsafe(32)}"
@@ -52,7 +52,8 @@ def api_token_create(*, actor: Actor, user, name: str, days: int) -> tuple[ApiTo
                     name=name,
                     prefix=prefix,
                     secret_hash=_digest(token),
-                    expires_at=expires_at,
+                    created_at=now,
+                    expires_at=now + timedelta(days=days),
                 )
                 _record(Action.TOKEN_CREATED, actor, row, f"created, valid until {_day(row)}")
         except IntegrityError:
