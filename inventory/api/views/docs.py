@@ -23,3 +23,11 @@ class DocsView(SpectacularSwaggerSplitView):
 
     template_name = "api/docs.html"
     url_name = "api-schema"
+
+    @classmethod
+    def as_view(cls, **initkwargs):
+        # Django REST framework exempts its views from LoginRequiredMiddleware; this page is
+        # one for people, who are sent to log in like on every other page.
+        view = super().as_view(**initkwargs)
+        view.login_required = True
+        return view
