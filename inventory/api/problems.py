@@ -4,19 +4,19 @@ pages show: the services' refusals, the API's problems in words, the forms' mess
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from inventory.api.plain import CONTENT_TYPE, TYPE_PREFIX
 from inventory.services.batches import BatchRefused
 from inventory.services.idempotency import IdempotencyKeyInProgress, IdempotencyKeyReused
 from inventory.services.operations import ApiProblem, OperationRefused, ServiceError
 from inventory.services.sync import SyncAlreadyRunning
-
-CONTENT_TYPE = "application/problem+json"
-TYPE_PREFIX = "urn:numbers-portal:problem:"
 
 
 class Problem(exceptions.APIException):
@@ -108,6 +108,10 @@ def problem_response(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.NotFound(str(exc) or "There is nothing at this address.")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
+        detail = f"The body is larger than the {limit} KiB the portal accepts."
+        exc = Problem(413, "The body is too large", detail, kind="too-large")
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

@@ -21,6 +21,7 @@ _WITH_PATH = {"404": "There is nothing at this address."}
 _POSTS = {
     "400": "The body or the Idempotency-Key is not valid: `errors` names each fault.",
     "409": "Refused, or a request with this Idempotency-Key is still being answered.",
+    "413": "The body is larger than the portal accepts.",
     "415": "The body is not JSON.",
     "422": "This Idempotency-Key was used before for a different request.",
 }

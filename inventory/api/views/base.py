@@ -19,8 +19,8 @@ from inventory.services.operations import operation_replay
 
 
 class PortalApiView(APIView):
-    """`permissions`: the Django permission each method needs (see api.permissions)."""
-
+    # The Django permission each method needs (see api.permissions). (No docstring: the
+    # OpenAPI document would take it for every operation's description.)
     permissions: dict[str, str] = {}
 
     @classmethod
