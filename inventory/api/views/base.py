@@ -56,16 +56,23 @@ def replayed(request, form_token: str):
 def operation_answer(entry, *, done: int = status.HTTP_200_OK) -> Response:
     """An operation as the API answers it: `done` (201 for a purchase) when it succeeded,
     202 while its outcome is pending or unknown (it is settled from the account: follow
-    its `url`), and a problem when it failed (the reason is the trail's)."""
+    its `url`), and a problem when it failed (the reason is the trail's). An unknown outcome
+    already settled (by the lookup right after) answers as its settlement says."""
     entry = selectors.operation_get(pk=entry.pk) or entry
-    if entry.outcome == Outcome.FAILED:
+    outcome = entry.final_outcome
+    if outcome == Outcome.FAILED:
         raise Problem(
             422,
             "The operation failed",
-            entry.reason or "The operation failed.",
+            _failure_reason(entry),
             kind="operation-failed",
             operation=operation_link(entry),
         )
-    code = done if entry.outcome == Outcome.SUCCEEDED else status.HTTP_202_ACCEPTED
+    code = done if outcome == Outcome.SUCCEEDED else status.HTTP_202_ACCEPTED
     data = OperationSerializer(entry).data
     return Response(data, status=code, headers={"Location": data["url"]})
+
+
+def _failure_reason(entry) -> str:
+    settlement = getattr(entry, "settlement", None) if entry.outcome == Outcome.UNKNOWN else None
+    return (settlement.reason if settlement else entry.reason) or "The operation failed."
