@@ -4,6 +4,7 @@ it ("1.25"), or null when unknown; times are ISO 8601."""
 
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema_field
@@ -25,6 +26,14 @@ class MoneyField(serializers.Field):
     def to_representation(self, value: Decimal) -> str:
         shown = value.quantize(_CENTS) if value == value.quantize(_CENTS) else value.normalize()
         return format(shown, "f")
+
+
+class UtcDateTimeField(serializers.DateTimeField):
+    """Times in UTC (DESIGN §2.8): converted for people only, never for scripts."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("default_timezone", UTC)
+        super().__init__(**kwargs)
 
 
 class _ReadOnly(serializers.Serializer):
@@ -99,7 +108,7 @@ class SettlementSerializer(_ReadOnly):
     seq = serializers.IntegerField()
     outcome = serializers.CharField()
     reason = serializers.CharField()
-    created_at = serializers.DateTimeField()
+    created_at = UtcDateTimeField()
 
 
 class OperationSerializer(_ReadOnly):
@@ -116,8 +125,8 @@ class OperationSerializer(_ReadOnly):
     country = serializers.CharField()
     msisdn = serializers.CharField()
     actor = serializers.CharField(source="actor_username")
-    created_at = serializers.DateTimeField()
-    completed_at = serializers.DateTimeField(allow_null=True)
+    created_at = UtcDateTimeField()
+    completed_at = UtcDateTimeField(allow_null=True)
     reason = serializers.CharField()
     monthly_cost = MoneyField()
     setup_cost = MoneyField()
@@ -159,13 +168,13 @@ class OwnedNumberSerializer(_ReadOnly):
     )
     monthly_cost = MoneyField(help_text="What the portal paid a month, when it bought it.")
     setup_cost = MoneyField()
-    purchased_at = serializers.DateTimeField(allow_null=True)
+    purchased_at = UtcDateTimeField(allow_null=True)
     purchased_by = serializers.CharField(source="purchased_by.username", allow_null=True)
     label = serializers.CharField()
     team = serializers.CharField()
     notes = serializers.CharField()
-    first_seen_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+    first_seen_at = UtcDateTimeField()
+    updated_at = UtcDateTimeField()
     url = serializers.SerializerMethodField()
 
     @extend_schema_field(ConfigurationSerializer)
@@ -196,7 +205,7 @@ class SelectionItemSerializer(_ReadOnly):
     features = serializers.ListField(child=serializers.CharField())
     monthly_cost = MoneyField(help_text="The most a month you agreed to pay for it.")
     setup_cost = MoneyField()
-    added_at = serializers.DateTimeField()
+    added_at = UtcDateTimeField()
 
 
 class SelectionSerializer(_ReadOnly):
@@ -228,9 +237,9 @@ class BatchSerializer(_ReadOnly):
     totals = serializers.SerializerMethodField()
     changes = serializers.JSONField()
     created_by = serializers.CharField(source="created_by.username", allow_null=True)
-    created_at = serializers.DateTimeField()
-    confirmed_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
+    created_at = UtcDateTimeField()
+    confirmed_at = UtcDateTimeField(allow_null=True)
+    finished_at = UtcDateTimeField(allow_null=True)
     url = serializers.SerializerMethodField()
     items_url = serializers.SerializerMethodField()
 
@@ -280,7 +289,7 @@ class BatchItemSerializer(_ReadOnly):
     outcome = serializers.CharField(
         allow_null=True, source="operation.final_outcome", help_text="Its operation's outcome."
     )
-    finished_at = serializers.DateTimeField(allow_null=True)
+    finished_at = UtcDateTimeField(allow_null=True)
 
     @extend_schema_field(OperationLinkSerializer(allow_null=True))
     def get_operation(self, item) -> dict | None:
@@ -301,14 +310,14 @@ class SyncSerializer(_ReadOnly):
     state = serializers.ChoiceField(choices=["none", "queued", "running", "done", "failed"])
     progress = serializers.FloatField(allow_null=True, min_value=0, max_value=1)
     message = serializers.CharField()
-    last_success = serializers.DateTimeField(allow_null=True)
+    last_success = UtcDateTimeField(allow_null=True)
     is_stale = serializers.BooleanField(help_text="No successful sync for SYNC_STALE_MINUTES.")
 
 
 class TokenInfoSerializer(_ReadOnly):
     name = serializers.CharField()
     prefix = serializers.CharField()
-    expires_at = serializers.DateTimeField()
+    expires_at = UtcDateTimeField()
 
 
 class MeSerializer(_ReadOnly):
@@ -323,7 +332,7 @@ class MeSerializer(_ReadOnly):
 
 class AuditEntrySerializer(_ReadOnly):
     seq = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
+    created_at = UtcDateTimeField()
     action = serializers.CharField()
     outcome = serializers.CharField()
     settled_as = serializers.CharField(
@@ -348,7 +357,7 @@ class AuditEntrySerializer(_ReadOnly):
     http_status = serializers.IntegerField(allow_null=True)
     duration_ms = serializers.IntegerField(allow_null=True)
     reason = serializers.CharField()
-    completed_at = serializers.DateTimeField(allow_null=True)
+    completed_at = UtcDateTimeField(allow_null=True)
     prev_hash = serializers.CharField()
     hash = serializers.CharField()
 

@@ -132,3 +132,8 @@ class ApiTokenTestCase(ApiTestCase):
         response = browser.post("/api/v1/selection", {}, content_type="application/json")
         assert response.status_code == 403
         assert "CSRF" in response.json()["detail"]
+
+    def test_times_are_given_in_utc(self):
+        expires = self.api_get(self.viewer, "/api/v1/me").json()["token"]["expires_at"]
+
+        assert expires.endswith("Z") or expires.endswith("+00:00")
