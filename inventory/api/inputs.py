@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils.datastructures import MultiValueDict
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
@@ -48,7 +49,7 @@ def query_form(form_class: type[F], query, **kwargs) -> F:
 
 def _errors(form: forms.Form, where) -> list[dict]:
     return [
-        {**where("" if name == forms.forms.NON_FIELD_ERRORS else name), "detail": str(message)}
+        {**where("" if name == NON_FIELD_ERRORS else name), "detail": str(message)}
         for name, messages in form.errors.items()
         for message in messages
     ]
@@ -56,7 +57,7 @@ def _errors(form: forms.Form, where) -> list[dict]:
 
 def _form_data(body: dict, at: str) -> MultiValueDict:
     """A JSON object as a form's data: text values, lists as multiple values."""
-    data = MultiValueDict()
+    data: MultiValueDict = MultiValueDict()
     problems = []
     for name, value in body.items():
         values = value if isinstance(value, list) else [value]
@@ -79,7 +80,8 @@ def _text(value) -> str:
 
 
 def _choices(field: forms.ChoiceField) -> list[str]:
-    return [str(value) for value, _label in field.choices if value != ""]
+    choices: Any = field.choices
+    return [str(value) for value, _label in choices if value != ""]
 
 
 def form_parameters(form_class: type[forms.Form], *, exclude=()) -> list[OpenApiParameter]:
@@ -125,8 +127,9 @@ def _field_schema(field: forms.Field) -> dict:
     if isinstance(field, forms.BooleanField):
         return {"type": "boolean"}
     schema = {"type": "string"}
-    if getattr(field, "max_length", None):
-        schema["maxLength"] = field.max_length
+    max_length = getattr(field, "max_length", None)
+    if max_length:
+        schema["maxLength"] = max_length
     return schema
 
 

@@ -60,8 +60,10 @@ def service_problem(error: ServiceError) -> Problem:
     """A service's refusal as the API answers it."""
     text = str(error)
     if isinstance(error, OperationRefused):
-        extra = {"operation": operation_link(error.entry)} if error.entry is not None else {}
-        return Problem(409, "Refused", text, kind="operation-refused", **extra)
+        if error.entry is not None:
+            link = operation_link(error.entry)
+            return Problem(409, "Refused", text, kind="operation-refused", operation=link)
+        return Problem(409, "Refused", text, kind="operation-refused")
     if isinstance(error, ApiProblem):
         return Problem(502, "The Phone Numbers API could not do it", text, kind="api-problem")
     if isinstance(error, IdempotencyKeyReused):

@@ -51,9 +51,10 @@ def idempotency_claim(
         return record, True
     except IntegrityError:
         pass
-    record = IdempotencyKey.objects.filter(user=user, key=key).first()
-    if record is None:  # released by its first request just now
+    found = IdempotencyKey.objects.filter(user=user, key=key).first()
+    if found is None:  # released by its first request just now
         raise IdempotencyKeyInProgress(_IN_PROGRESS)
+    record = found
     if record.fingerprint != fingerprint:
         raise IdempotencyKeyReused(
             f"This Idempotency-Key was already used for another request ({record.method} "

@@ -180,7 +180,7 @@ class BatchConfirm(PortalApiView):
 
     def confirm(self, request, pk: int) -> Response:
         batch = _batch_or_404(pk)
-        require(request, KIND_PERMISSIONS[batch.kind])
+        require(request, KIND_PERMISSIONS[Batch.Kind(batch.kind)])
         form = body_form(BatchConfirmForm, request.data)
         batch = batches.batch_confirm(
             actor=actor(request), batch_id=batch.pk, typed=form.cleaned_data["typed"]
@@ -202,6 +202,6 @@ class BatchStop(PortalApiView):
 
     def stop(self, request, pk: int) -> Response:
         batch = _batch_or_404(pk)
-        require(request, KIND_PERMISSIONS[batch.kind])
+        require(request, KIND_PERMISSIONS[Batch.Kind(batch.kind)])
         body_object(request.data)
         return _answer(batches.batch_stop(actor=actor(request), batch_id=batch.pk))
