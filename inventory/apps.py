@@ -9,7 +9,7 @@ class InventoryConfig(AppConfig):
     def ready(self):
         from django.contrib.auth import signals as auth
 
-        from inventory import signals
+        from inventory import signals, tasks  # noqa: F401 - the tasks register their work
         from inventory.roles import create_missing_roles
 
         post_migrate.connect(create_missing_roles, dispatch_uid="inventory-roles")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import phonenumbers
 from django import forms
 from django.core import signing
 from django.core.validators import URLValidator
@@ -15,7 +14,6 @@ from inventory.models import Action, Destination, Feature, NumberType, Outcome
 from inventory.patterns import MATCH_MODES, DigitPattern
 
 PAGE_SIZES = [(10, "10"), (20, "20"), (50, "50"), (100, "100")]
-_SEPARATORS = re.compile(r"[\s().\-/]")
 _ASCII_DIGITS = re.compile(r"[0-9]*")
 
 
@@ -25,17 +23,18 @@ def clean_digit_pattern(raw: str, *, mode: str, country: str) -> DigitPattern | 
     "Starts with" matches whole international numbers, so national input (06…, 020…) gets
     the country code and loses the national prefix; +31… and 0031… are taken as they are.
     """
-    text = _SEPARATORS.sub("", raw or "")
+    text = phone.without_separators(raw)
     if not text:
         return None
-    if mode != "starts":
+    if mode != "starts":  # digits anywhere in the number, 00 included
         if text.startswith("+"):
             raise forms.ValidationError(
                 "A country code (+) only makes sense with “starts with”.", code="plus"
             )
         return DigitPattern(digits=_digits(text), mode=mode)
-    international = text.startswith(("+", "00"))
-    digits = _digits(text[1:] if text.startswith("+") else text[2:] if international else text)
+    number = phone.typed(text)
+    international = number.international
+    digits = _digits(number.rest)
     return DigitPattern(digits=_international_prefix(digits, international, country), mode=mode)
 
 
@@ -176,9 +175,12 @@ class CatalogueSearchForm(PortalForm):
         choices=Feature.choices, widget=forms.CheckboxSelectMultiple, required=False
     )
     match = forms.ChoiceField(
-        label="Match", choices=MATCH_MODES, initial="starts", required=False,
+        label="Match",
+        choices=MATCH_MODES,
+        initial="starts",
+        required=False,
         widget=forms.RadioSelect,
-    )  # fmt: skip
+    )
     pattern = forms.CharField(
         label="Digits",
         max_length=20,
@@ -244,9 +246,10 @@ class OfferLookupForm(PortalForm):
 
     country = CountryField()
     type = forms.ChoiceField(choices=NumberType.choices)
-    msisdn = forms.RegexField(regex=r"^[1-9]\d{6,14}$", error_messages={
-        "invalid": "That is not a complete international number (7 to 15 digits)."
-    })  # fmt: skip
+    msisdn = forms.RegexField(
+        regex=r"^[1-9]\d{6,14}$",
+        error_messages={"invalid": "That is not a complete international number (7 to 15 digits)."},
+    )
 
 
 class PurchaseConfirmForm(forms.Form):
@@ -360,24 +363,14 @@ class WebhookField(forms.URLField):
 
 def e164_digits(raw: str) -> str:
     """An E.164 number typed as +31 6 12345678, 0031612345678 or 31612345678 → its digits."""
-    text = _SEPARATORS.sub("", raw)
-    digits = text[1:] if text.startswith("+") else text[2:] if text.startswith("00") else text
+    digits = phone.typed_digits(raw)
     if not re.fullmatch(r"[1-9][0-9]{6,14}", digits):
         raise forms.ValidationError(
             "Type a full international number, such as +31 20 123 4567.", code="not_e164"
         )
-    parsed = phonenumbers_parse(digits)
-    if parsed is None:
+    if not phone.is_possible(digits):
         raise forms.ValidationError("That is not a valid phone number.", code="invalid_number")
     return digits
-
-
-def phonenumbers_parse(digits: str) -> phonenumbers.PhoneNumber | None:
-    try:
-        number = phonenumbers.parse(f"+{digits}")
-    except phonenumbers.NumberParseException:
-        return None
-    return number if phonenumbers.is_possible_number(number) else None
 
 
 class ConfigureForm(PortalForm):
@@ -385,19 +378,27 @@ class ConfigureForm(PortalForm):
 
     moHttpUrl = WebhookField(label="Inbound SMS webhook", help_text=_WEBHOOK_HELP)
     moSmppSysType = forms.CharField(
-        label="SMPP system type", max_length=40, required=False,
+        label="SMPP system type",
+        max_length=40,
+        required=False,
         help_text="Only for accounts that receive messages over SMPP.",
-    )  # fmt: skip
+    )
     voiceCallbackType = forms.ChoiceField(
         label="Send calls to",
-        choices=[("", "Nowhere (no voice routing)"), ("sip", "A SIP URI"),
-                 ("tel", "Another phone number"), ("app", "An application (id)")],
+        choices=[
+            ("", "Nowhere (no voice routing)"),
+            ("sip", "A SIP URI"),
+            ("tel", "Another phone number"),
+            ("app", "An application (id)"),
+        ],
         required=False,
-    )  # fmt: skip
+    )
     voiceCallbackValue = forms.CharField(
-        label="Destination", max_length=500, required=False,
+        label="Destination",
+        max_length=500,
+        required=False,
         help_text="sip:user@example.com, +31 20 123 4567, or an application id (UUID).",
-    )  # fmt: skip
+    )
     voiceStatusCallback = WebhookField(label="Call status webhook", help_text=_WEBHOOK_HELP)
     # Named destinations: choosing one fills in the address it stands for.
     sms_destination = forms.ModelChoiceField(
@@ -489,8 +490,7 @@ class CancelForm(PortalForm):
         self.fields["typed"].widget.attrs.update(autocomplete="off", inputmode="tel")
 
     def clean_typed(self) -> str:
-        text = _SEPARATORS.sub("", self.cleaned_data["typed"])
-        digits = text[1:] if text.startswith("+") else text[2:] if text.startswith("00") else text
+        digits = phone.typed_digits(self.cleaned_data["typed"])
         if digits != self.msisdn:
             raise forms.ValidationError(
                 "That is not this number. Type it in full, with its country code.",
@@ -515,8 +515,7 @@ class AnnotateForm(PortalForm):
 
 def _msisdn_digits(raw: str) -> str:
     """A number as people type it (+31 6 1234 5678, 0031..., 3161...) → its digits."""
-    text = _SEPARATORS.sub("", raw or "")
-    digits = text[1:] if text.startswith("+") else text[2:] if text.startswith("00") else text
+    digits = phone.typed_digits(raw)
     if digits and not re.fullmatch(r"[0-9]{1,15}", digits):
         raise forms.ValidationError(
             "Type the number with its country code, such as +31 20 123 4567.", code="not_digits"

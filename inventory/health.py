@@ -106,22 +106,11 @@ def _cache_answers() -> bool:
     return _checked(round_trip, "the cache")
 
 
-_probe = threading.local()
-
-
 def _probe_client() -> api.NumbersApiClient:
-    """This thread's client with short timeouts; it shares the token cache with every other
-    client, and is rebuilt only when the settings change."""
-    config = api.ApiConfig.from_settings()
-    config = dataclasses.replace(
-        config,
-        connect_timeout=min(config.connect_timeout, PROBE_CONNECT_TIMEOUT),
-        read_timeout=min(config.read_timeout, PROBE_READ_TIMEOUT),
+    """This thread's client with short timeouts (see api_client.default_client)."""
+    return api.default_client(
+        connect_timeout=PROBE_CONNECT_TIMEOUT, read_timeout=PROBE_READ_TIMEOUT
     )
-    client = getattr(_probe, "client", None)
-    if client is None or client.config != config:
-        client = _probe.client = api.NumbersApiClient(config)
-    return client
 
 
 def token_available() -> bool:

@@ -105,7 +105,9 @@ class OwnedNumber(models.Model):
 
     @property
     def is_configured(self) -> bool:
-        return bool(self.mo_http_url or self.voice_callback_type)
+        """Whether messages or calls go anywhere (a webhook, a messages application, a voice
+        destination)."""
+        return bool(self.mo_http_url or self.messages_callback_value or self.voice_callback_type)
 
 
 class RetiredNumber(models.Model):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from dataclasses import dataclass
 from functools import cache, lru_cache
 
 import phonenumbers
@@ -84,6 +86,47 @@ def national(msisdn: str) -> str:
     if number is None:
         return msisdn
     return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+
+
+# --- what people type -------------------------------------------------------------------
+
+_SEPARATORS = re.compile(r"[\s().\-/]")
+
+
+@dataclass(frozen=True)
+class Typed:
+    """A number as someone typed it: separators gone, and whether it began with its
+    country code (+31…, 0031…), which `rest` no longer carries."""
+
+    rest: str
+    international: bool
+    plus: bool  # typed with a leading "+"
+
+
+def without_separators(raw: str | None) -> str:
+    """What someone typed, without spaces, dots, dashes, slashes and brackets."""
+    return _SEPARATORS.sub("", raw or "")
+
+
+def typed(raw: str | None) -> Typed:
+    """The one place that reads a typed number: separators gone, then a leading + or 00."""
+    text = without_separators(raw)
+    if text.startswith("+"):
+        return Typed(rest=text[1:], international=True, plus=True)
+    if text.startswith("00"):
+        return Typed(rest=text[2:], international=True, plus=False)
+    return Typed(rest=text, international=False, plus=False)
+
+
+def typed_digits(raw: str | None) -> str:
+    """+31 6 1234 5678, 0031612345678 or 31612345678 → 31612345678 (not checked further)."""
+    return typed(raw).rest
+
+
+def is_possible(digits: str) -> bool:
+    """Whether these international digits can be a phone number (length and prefix)."""
+    number = _parsed(digits)
+    return number is not None and phonenumbers.is_possible_number(number)
 
 
 _API_TYPES = {

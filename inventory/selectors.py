@@ -27,6 +27,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.urls import reverse
 from django.utils import timezone
 
 from inventory import phone
@@ -54,6 +55,13 @@ STOCK_CACHE_KEY = "catalogue:stock"
 def unsettled_operations() -> QuerySet[Operation]:
     """Operations whose outcome is still unknown: people must see these until settled."""
     return Operation.objects.filter(outcome="unknown", settlement__isnull=True).order_by("-seq")
+
+
+def interrupted_operations() -> QuerySet[Operation]:
+    """Operations still pending long after any call could have ended: their process stopped
+    (a task worker marks them unknown and settles them)."""
+    cutoff = timezone.now() - settings.PENDING_STALE_AFTER
+    return Operation.objects.filter(outcome=Outcome.PENDING, created_at__lt=cutoff).order_by("-seq")
 
 
 def operation_get(*, pk: int) -> Operation | None:
@@ -318,7 +326,10 @@ def sync_progress() -> dict:
         message = run.message
     done = run.status == SyncRun.Status.SUCCEEDED
     progress = 1.0 if done else (min(run.numbers_seen / total, 1.0) if total else None)
-    return {"state": _PROGRESS_STATES[run.status], "progress": progress, "message": message}
+    answer = {"state": _PROGRESS_STATES[run.status], "progress": progress, "message": message}
+    if done:  # the page that follows it shows the new listing
+        answer["done_url"] = reverse("inventory")
+    return answer
 
 
 @dataclass(frozen=True)
@@ -328,6 +339,7 @@ class InventoryOverview:
     summary: InventorySummary
     sync: SyncStatus
     unsettled: list[Operation]
+    interrupted: list[Operation] = field(default_factory=list)
 
 
 def inventory_overview() -> InventoryOverview:
@@ -335,6 +347,7 @@ def inventory_overview() -> InventoryOverview:
         summary=inventory_totals(filters=InventoryFilter()),
         sync=sync_status(),
         unsettled=list(unsettled_operations()[:10]),
+        interrupted=list(interrupted_operations()[:10]),
     )
 
 

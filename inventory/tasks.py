@@ -14,7 +14,7 @@ from django_tasks import TaskContext, task
 from inventory import api_client as api
 from inventory.audit import Actor
 from inventory.models import SyncRun
-from inventory.services import batches, operations, purchase, settlement, sync
+from inventory.services import background, batches, operations, purchase, settlement, sync
 
 
 def _actor(user_id: int | None, *, fallback: str) -> Actor:
@@ -30,6 +30,7 @@ def _is_retry(context: TaskContext) -> bool:
     return len(context.task_result.worker_ids) > 1
 
 
+@background.does("sync")
 @task()
 def sync_numbers_task(*, run_id: int, user_id: int | None = None) -> str:
     """Carry out a sync someone queued with "Sync now"."""
@@ -44,6 +45,7 @@ def sync_numbers_task(*, run_id: int, user_id: int | None = None) -> str:
     return run.message
 
 
+@background.does("purchase")
 @task(takes_context=True)
 def purchase_task(
     context: TaskContext,
@@ -63,18 +65,21 @@ def purchase_task(
     return entry.final_outcome
 
 
+@background.does("settle unknown")
 @task()
 def settle_unknown_task() -> int:
     """Settle every unknown outcome whose grace period has passed, by exact lookups."""
     return settlement.unknown_operations_settle(actor=Actor.system("settle"))
 
 
+@background.does("batch check")
 @task()
 def batch_check_task(*, batch_id: int) -> str:
     """Ask the catalogue again for each offer of a bulk purchase, before it is confirmed."""
     return batches.batch_check(batch_id=batch_id).get_status_display()
 
 
+@background.does("batch run")
 @task()
 def batch_run_task(*, batch_id: int) -> str:
     """Carry out a confirmed batch; run again after a crash, it settles before it sends."""

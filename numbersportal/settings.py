@@ -274,6 +274,9 @@ TASK_WORKER_LEASE_SECONDS = env.int("TASK_WORKER_LEASE_SECONDS", default=30)
 CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", default=60)
 # The inventory warns when the last successful sync is older than this.
 SYNC_STALE_AFTER = timedelta(minutes=env.int("SYNC_STALE_MINUTES", default=60))
+# A sync or a batch renews its lease after every page or item (each at most a couple of API
+# deadlines apart); one whose process died frees it after this many seconds.
+LEASE_SECONDS = env.int("LEASE_SECONDS", default=max(45, int(2 * NUMBERS_API["DEADLINE"]) + 5))
 
 # --- The JSON API for scripts (/api/v1/, inventory/api/) ----------------------------------
 

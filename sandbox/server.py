@@ -1,11 +1,12 @@
 """Serving the sandbox over HTTP.
 
-A threaded stdlib WSGI server runs Django's WSGI handler with no middleware at all and the
-sandbox's own URLconf, so none of the portal's login, CSRF or session machinery touches a
-sandbox request. Each request runs in its own daemon thread: a request held by a delay or
-timeout fault never blocks the others.
+A threaded stdlib WSGI server runs a small WSGI application of the sandbox's own: each
+request is routed by the sandbox's URLconf to its view, with none of the portal's
+middleware, login, CSRF or session machinery. Each request runs in its own daemon thread:
+a request held by a delay or timeout fault never blocks the others.
 """
 
+import logging
 import socket
 import struct
 import sys
@@ -14,8 +15,9 @@ from pathlib import Path
 from socketserver import TCPServer, ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
-from django.core.handlers.exception import convert_exception_to_response
-from django.core.handlers.wsgi import WSGIHandler
+from django.core.handlers.wsgi import WSGIRequest
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
+from django.urls import Resolver404, get_resolver
 
 from .gateway import API_BASE, TOKEN_PATH
 from .options import SandboxOptions
@@ -24,54 +26,47 @@ from .simulator import ENVIRON_KEY, Simulator
 
 __all__ = ["SandboxOptions", "SandboxServer"]
 
+log = logging.getLogger("sandbox")
+
 # Where the environ carries the client's socket, so a fault can reset that very connection.
 SOCKET_KEY = "sandbox.socket"
 _POLL_SECONDS = 0.1  # how quickly stop() is noticed
 
 
-class SandboxWSGIHandler(WSGIHandler):
+class SandboxApp:
+    """The sandbox as a WSGI application: Django's request and response objects and the
+    sandbox's URLconf, and nothing else of Django's request handling (so no 4xx is logged:
+    refusals are the simulator's everyday business; an error in its own code is)."""
+
     def __init__(self, simulator: Simulator):
         self.simulator = simulator
-        super().__init__()
-
-    def load_middleware(self, is_async=False):
-        # Deliberately none of settings.MIDDLEWARE: the sandbox is another service.
-        self._view_middleware = []
-        self._template_response_middleware = []
-        self._exception_middleware = []
-        self._middleware_chain = _marked_as_logged(
-            convert_exception_to_response(self._get_response)
-        )
+        self.resolver = get_resolver("sandbox.urls")
 
     def __call__(self, environ, start_response):
         environ[ENVIRON_KEY] = self.simulator
-        return super().__call__(environ, start_response)
-
-    def get_response(self, request):
-        request.urlconf = "sandbox.urls"
-        response = super().get_response(request)
+        request = WSGIRequest(environ)
+        response = self.respond(request)
         if isinstance(response, DroppedConnection):
             response.close()
             _drop(request.META.get(SOCKET_KEY), response.action)
             # wsgiref treats this as the client going away: it stops without writing a byte.
             raise ConnectionAbortedError("dropped on purpose by a sandbox fault")
+        body = response.content
         # As the gateway does; without it, only the closing connection marks the body's end.
-        response["Content-Length"] = str(len(response.content))
-        return response
+        response["Content-Length"] = str(len(body))
+        start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
+        return [body]
 
-
-def _marked_as_logged(chain):
-    """Stop Django logging every 4xx: refusals are the simulator's everyday business.
-
-    Errors raised by the sandbox's own code are still logged, where Django catches them.
-    """
-
-    def respond(request):
-        response = chain(request)
-        response._has_been_logged = True
-        return response
-
-    return respond
+    def respond(self, request: WSGIRequest) -> HttpResponse:
+        try:
+            match = self.resolver.resolve(request.path_info)
+        except Resolver404:
+            return JsonResponse({"error": "not found", "path": request.path}, status=404)
+        try:
+            return match.func(request, *match.args, **match.kwargs)
+        except Exception:
+            log.exception("The sandbox failed to answer %s %s", request.method, request.path)
+            return HttpResponseServerError("sandbox error", content_type="text/plain")
 
 
 def _drop(connection: socket.socket | None, action: str) -> None:
@@ -134,7 +129,7 @@ class SandboxServer:
         except BaseException:
             self._httpd.server_close()
             raise
-        self._httpd.set_app(SandboxWSGIHandler(self.simulator))
+        self._httpd.set_app(SandboxApp(self.simulator))
         self._thread: threading.Thread | None = None
         self._serving = False
         self._stopped = False

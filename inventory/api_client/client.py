@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import threading
@@ -304,9 +305,10 @@ class NumbersApiClient:
                 response = self._send("POST", path, token, data=data, deadline=deadline)
             except requests.RequestException as error:
                 if not never_arrived(error):
+                    log.warning("POST %s: answer lost (%s)", path, type(error).__name__)
                     raise ApiOutcomeUnknown(
-                        "The request was sent but its answer was lost "
-                        f"({type(error).__name__}); it may or may not have taken effect."
+                        f"The request was sent but its answer was lost ({_lost_how(error)}); "
+                        "it may or may not have taken effect."
                     ) from error
                 self._wait_or_raise(
                     attempt, None, deadline, ApiUnreachable("The API could not be reached.")
@@ -548,14 +550,37 @@ class _ProcessTokens:
 
 
 _process_tokens = _ProcessTokens()
+
+
+def _lost_how(error: requests.RequestException) -> str:
+    """How an answer was lost, in words (the exception's class goes to the log only)."""
+    if isinstance(error, requests.Timeout):
+        return "no answer within the time allowed"
+    return "the connection broke"
+
+
 _per_thread = threading.local()
 
 
-def default_client() -> NumbersApiClient:
+def default_client(
+    *, connect_timeout: float | None = None, read_timeout: float | None = None
+) -> NumbersApiClient:
     """This thread's client for the configured API: one session (and its connection pool)
-    per thread, rebuilt when the settings change."""
+    per thread and per set of timeouts (a probe may ask for shorter ones than the
+    settings'), rebuilt when the settings change. Every client shares the token cache."""
     config = ApiConfig.from_settings()
-    client = getattr(_per_thread, "client", None)
-    if client is None or client.config != config:
-        client = _per_thread.client = NumbersApiClient(config)
+    shorter = {
+        name: min(getattr(config, name), value)
+        for name, value in (("connect_timeout", connect_timeout), ("read_timeout", read_timeout))
+        if value is not None
+    }
+    config = dataclasses.replace(config, **shorter)
+    clients = getattr(_per_thread, "clients", None)
+    if clients is None:
+        clients = _per_thread.clients = {}
+    client = clients.get(config)
+    if client is None:
+        if len(clients) > 4:  # the settings changed (tests do): start afresh
+            clients.clear()
+        client = clients[config] = NumbersApiClient(config)
     return client

@@ -13,8 +13,10 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -30,18 +32,18 @@ from inventory.models import (
     OwnedNumber,
     SelectionItem,
 )
+from inventory.services import background
 from inventory.services.cache import configuration_of
 from inventory.services.cancel import Cancel
 from inventory.services.catalogue import catalogue_offer
 from inventory.services.configure import Configure
-from inventory.services.leases import lease_acquire, lease_release, lease_renew
+from inventory.services.leases import lease_acquire, lease_holder, lease_release, lease_renew
 from inventory.services.operations import LOOK_IT_UP, ApiOperation, ServiceError
 from inventory.services.purchase import Purchase
 from inventory.services.settlement import operation_resume
 
 log = logging.getLogger(__name__)
 
-BATCH_LEASE_SECONDS = 60
 # Confirmed items are verified (and their outcome recorded) this many at a time.
 VERIFY_EVERY = 50
 # Refusals that concern the portal itself, not one number: every further item would be
@@ -108,8 +110,6 @@ def _new_batch(*, kind: str, actor: Actor, status: str, changes: dict | None = N
 def purchase_batch_create(*, actor: Actor) -> Batch:
     """A bulk purchase of the user's selection. Its offers are checked again by a task
     (the prices, whether each is still on sale) before anyone can confirm it."""
-    from inventory import tasks  # tasks call services; services only enqueue them
-
     picks = list(SelectionItem.objects.filter(user=actor.user))
     if not picks:
         raise BatchRefused("Your selection is empty: pick numbers in the catalogue first.")
@@ -128,7 +128,7 @@ def purchase_batch_create(*, actor: Actor) -> Batch:
             )
             for position, pick in enumerate(picks, start=1)
         )
-        batch.task_id = str(tasks.batch_check_task.enqueue(batch_id=batch.pk).id)
+        batch.task_id = background.enqueue("batch check", batch_id=batch.pk)
         batch.save(update_fields=["task_id"])
     return batch
 
@@ -281,8 +281,6 @@ def batch_confirm(*, actor: Actor, batch_id: int, typed: str = "") -> Batch:
     """Start a reviewed batch. Confirming again (a double click, the back button) changes
     nothing and shows the batch as it stands. A cancellation needs `typed` to say
     "cancel N" for its N numbers."""
-    from inventory import tasks  # tasks call services; services only enqueue them
-
     batch = _own_batch(actor, batch_id)
     if batch.status != Batch.Status.REVIEW:
         return batch
@@ -302,7 +300,7 @@ def batch_confirm(*, actor: Actor, batch_id: int, typed: str = "") -> Batch:
             batch.items.filter(state=BatchItem.State.PROPOSED).update(state=BatchItem.State.QUEUED)
             batch.refresh_from_db()
             batch.entry = _record_confirmation(batch, actor=actor)
-            batch.task_id = str(tasks.batch_run_task.enqueue(batch_id=batch.pk).id)
+            batch.task_id = background.enqueue("batch run", batch_id=batch.pk)
             batch.save(update_fields=["entry", "task_id"])
     except IntegrityError as clash:
         raise BatchRefused(
@@ -382,7 +380,12 @@ def batch_run(*, batch_id: int, client: api.NumbersApiClient | None = None) -> B
     """Carry out a confirmed batch, item by item. Safe to run again after a crash: items
     already begun are settled from the account, never sent twice."""
     runner = BatchRunner(Batch.objects.get(pk=batch_id), client=client)
-    runner.run()
+    busy_until = runner.run()
+    if busy_until is not None:
+        # Another run holds the batch. If its worker died, the lease expires: look again
+        # then, so the batch never stays half done.
+        later = busy_until + timedelta(seconds=1)
+        background.enqueue("batch run", run_after=later, batch_id=batch_id)
     runner.batch.refresh_from_db()
     return runner.batch
 
@@ -398,11 +401,14 @@ class BatchRunner:
         self.lease = f"batch:{batch.pk}"
         self.confirmed: list[tuple[ApiOperation, Operation, api.Confirmation, BatchItem]] = []
 
-    def run(self) -> None:
+    def run(self) -> datetime | None:
+        """Returns, when another run holds the batch, until when its lease lasts."""
         if self.batch.status not in (Batch.Status.QUEUED, Batch.Status.RUNNING):
-            return
-        if lease_acquire(name=self.lease, holder=self.holder, seconds=BATCH_LEASE_SECONDS) is None:
-            return  # another worker is running it
+            return None
+        taken = lease_acquire(name=self.lease, holder=self.holder, seconds=settings.LEASE_SECONDS)
+        if taken is None:
+            current = lease_holder(name=self.lease)
+            return current.expires_at if current else timezone.now()
         try:
             Batch.objects.filter(pk=self.batch.pk).update(status=Batch.Status.RUNNING)
             self.resume_interrupted_items()
@@ -418,6 +424,7 @@ class BatchRunner:
             self.conclude()
         finally:
             lease_release(name=self.lease, holder=self.holder)
+        return None
 
     # --- steps ---
 
@@ -526,7 +533,7 @@ class BatchRunner:
         return Batch.objects.filter(pk=self.batch.pk, stop_requested=True).exists()
 
     def heartbeat(self) -> None:
-        lease_renew(name=self.lease, holder=self.holder, seconds=BATCH_LEASE_SECONDS)
+        lease_renew(name=self.lease, holder=self.holder, seconds=settings.LEASE_SECONDS)
 
     def listing_is_cheaper(self) -> bool:
         list_calls = -(-OwnedNumber.objects.count() // 100) + 1

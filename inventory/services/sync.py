@@ -1,6 +1,6 @@
 """Mirroring the account into the cache: a complete, paced listing, then drift and
 settlements recorded. One sync at a time, across processes and hosts: a database lease its
-holder renews after every page, so a holder that dies frees it within SYNC_LEASE_SECONDS."""
+holder renews after every page, so a holder that dies frees it within LEASE_SECONDS."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from inventory.selectors import (
     sync_status_cache_seconds,
     sync_status_from_database,
 )
+from inventory.services import background
 from inventory.services.cache import (
     CACHE_COLUMNS,
     cache_fields,
@@ -53,9 +54,6 @@ class SyncIncomplete(ServiceError):
 
 
 SYNC_LEASE = "sync_numbers"
-# A holder renews the lease after every page (each at most one API deadline apart), so a
-# live sync never loses it and a dead one frees it in well under a minute.
-SYNC_LEASE_SECONDS = max(45, int(2 * settings.NUMBERS_API["DEADLINE"]) + 5)
 # When the account changed while it was being listed, a number missing from the listing
 # may only have shifted across a page boundary: each is looked up before it is removed.
 MAX_ABSENCE_LOOKUPS = 20
@@ -203,7 +201,7 @@ def sync_claim(*, actor: Actor, holder: str, queued: SyncRun | None = None) -> S
     """Take the sync lease and start a run (the queued one, if given), or raise
     SyncAlreadyRunning naming the live holder. Runs whose holder stopped are marked
     abandoned first."""
-    taken = lease_acquire(name=SYNC_LEASE, holder=holder, seconds=SYNC_LEASE_SECONDS)
+    taken = lease_acquire(name=SYNC_LEASE, holder=holder, seconds=settings.LEASE_SECONDS)
     if taken is None:
         raise SyncAlreadyRunning(_running_message())
     try:
@@ -252,7 +250,7 @@ def _sync_progress(run: SyncRun, seen: int, calls: int, total: int) -> None:
     SyncRun.objects.filter(pk=run.pk).update(
         numbers_seen=seen, list_calls=calls, numbers_total=total
     )
-    if not lease_renew(name=SYNC_LEASE, holder=run.holder, seconds=SYNC_LEASE_SECONDS):
+    if not lease_renew(name=SYNC_LEASE, holder=run.holder, seconds=settings.LEASE_SECONDS):
         raise SyncIncomplete("The sync lost its lease to another process and stopped.")
 
 
@@ -446,8 +444,6 @@ def _publish_sync_status() -> None:
 def sync_request(*, actor: Actor) -> SyncRun:
     """For "Sync now": queue a sync for the task worker, unless one is queued or running
     (SyncAlreadyRunning says which). The page follows the run's state."""
-    from inventory import tasks  # tasks call services; services only enqueue them
-
     if lease_holder(name=SYNC_LEASE) is not None:
         raise SyncAlreadyRunning(_running_message())
     with transaction.atomic():
@@ -459,10 +455,8 @@ def sync_request(*, actor: Actor) -> SyncRun:
                 f"{waiting.started_by or 'the portal'} at {when:%H:%M:%S})."
             )
         run = SyncRun.objects.create(started_by=actor.username, status=SyncRun.Status.QUEUED)
-        result = tasks.sync_numbers_task.enqueue(
-            run_id=run.pk, user_id=getattr(actor.user, "pk", None)
-        )
-        run.task_id = str(result.id)
+        user_id = getattr(actor.user, "pk", None)
+        run.task_id = background.enqueue("sync", run_id=run.pk, user_id=user_id)
         run.save(update_fields=["task_id"])
     _publish_sync_status()
     return run

@@ -23,6 +23,8 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from inventory.models import Lease, Operation, Outcome
+from inventory.services import background
+from inventory.services.events import login_failures_summarise
 from inventory.services.idempotency import idempotency_keys_sweep
 from inventory.services.leases import lease_acquire, lease_release, live_holders
 from inventory.services.operations import stale_operations_interrupt
@@ -86,17 +88,17 @@ def tasks_of_dead_workers_requeue() -> int:
 
 
 def worker_housekeeping() -> None:
-    """What a live worker does for the dead: their tasks back in the queue, their pending
-    operations marked unknown, and a settlement queued for every unknown outcome. And the
-    API's idempotency keys past their time are forgotten."""
-    from inventory import tasks  # tasks call services; services only enqueue them
-
+    """What a live worker does every beat: dead workers' tasks back in the queue, their
+    pending operations marked unknown, a settlement queued for every unknown outcome, the
+    summaries of closed failed-login windows written, and the JSON API's idempotency keys
+    past their time forgotten."""
     idempotency_keys_sweep()
     tasks_of_dead_workers_requeue()
     stale_operations_interrupt()
+    login_failures_summarise()  # so a window's summary is written even when nobody logs in
     unsettled = Operation.objects.filter(outcome=Outcome.UNKNOWN, settlement__isnull=True)
     queued = DBTaskResult.objects.filter(
-        status=TaskResultStatus.READY, task_path=tasks.settle_unknown_task.module_path
+        status=TaskResultStatus.READY, task_path=background.task_path("settle unknown")
     )
     if unsettled.exists() and not queued.exists():
-        tasks.settle_unknown_task.enqueue()
+        background.enqueue("settle unknown")

@@ -145,20 +145,6 @@ def sort_mark(context, key: str) -> str:
     return {key: " ↑", f"-{key}": " ↓"}.get(current, "")
 
 
-SETTING_LABELS = {
-    "moHttpUrl": "Inbound SMS webhook",
-    "moSmppSysType": "SMPP system type",
-    "voiceCallbackType": "Calls go to (kind)",
-    "voiceCallbackValue": "Calls go to",
-    "voiceStatusCallback": "Call status webhook",
-}
-
-
-@register.filter
-def setting_label(name: str) -> str:
-    return SETTING_LABELS.get(name, name)
-
-
 @register.filter
 def get_item(mapping: dict, key: str):
     return mapping.get(key, "") if isinstance(mapping, dict) else ""

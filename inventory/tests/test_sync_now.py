@@ -62,6 +62,7 @@ class SyncNowTestCase(BaseTestCase):
             "progress": 1.0,
             "message": "250 numbers in 3 list calls: 250 appeared, 0 disappeared, 0 changed, "
             "0 unknown outcomes settled.",
+            "done_url": "/inventory/",
         }
 
     def test_a_queued_sync_that_finds_another_running_says_it_did_not_run(self):

@@ -5,8 +5,11 @@ import signal
 import time
 
 import pytest
+from django.utils import timezone
 
+from inventory.audit import Actor
 from inventory.models import Lease, OwnedNumber, SyncRun
+from inventory.services.sync import owned_numbers_sync
 from inventory.tests.processes import PortalProcess, portal_environment
 from inventory.tests.transactional import TrailTransactionTestCase
 
@@ -96,3 +99,27 @@ class SyncWorkerTestCase(TrailTransactionTestCase):
         for worker in workers:
             worker.signal(signal.SIGTERM)
         assert [worker.wait() for worker in workers] == [0, 0]
+
+    def test_a_sync_killed_mid_listing_leaves_nothing_running_and_the_next_one_starts(self):
+        self.sandbox.reset(owned=250)
+        # The second page hangs: the sync is killed while it waits for it.
+        self.sandbox.fault(LIST, "delay", delay=30, skip=1)
+        slow_api = {"NUMBERS_API_READ_TIMEOUT": "40", "NUMBERS_API_DEADLINE": "60"}
+        worker = self.worker(LEASE_SECONDS="3", **slow_api)
+        self.wait_until(lambda: SyncRun.objects.filter(list_calls=1).exists())
+
+        worker.signal(signal.SIGKILL)
+        worker.wait()
+        self.sandbox.clear_faults()
+        dead = SyncRun.objects.get()
+        assert dead.status == SyncRun.Status.RUNNING  # nobody could record its end
+
+        # Its lease expires within seconds; the next sync takes over and marks the run.
+        self.wait_until(lambda: not Lease.objects.filter(expires_at__gte=timezone.now()).exists())
+        run = owned_numbers_sync(actor=Actor.system("tests"))
+
+        assert run.status == SyncRun.Status.SUCCEEDED
+        dead.refresh_from_db()
+        assert dead.status == SyncRun.Status.ABANDONED
+        assert not SyncRun.objects.filter(status=SyncRun.Status.RUNNING).exists()
+        assert OwnedNumber.objects.count() == 250

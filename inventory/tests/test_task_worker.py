@@ -10,7 +10,9 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from inventory import api_client as api
-from inventory.models import Action, Operation, Outcome, OwnedNumber, SyncRun
+from inventory.audit import Actor
+from inventory.models import Action, Batch, Operation, Outcome, OwnedNumber, SyncRun
+from inventory.services import batches
 from inventory.tasks import purchase_task, sync_numbers_task
 from inventory.tests.base import make_user
 from inventory.tests.processes import PortalProcess, portal_environment
@@ -21,7 +23,11 @@ pytestmark = pytest.mark.processes
 BUY = "POST /number/buy"
 LIST = "GET /account/numbers"
 # Short leases, so a dead worker is noticed within seconds rather than half a minute.
-QUICK = {"TASK_WORKER_HEARTBEAT_SECONDS": "0.5", "TASK_WORKER_LEASE_SECONDS": "3"}
+QUICK = {
+    "TASK_WORKER_HEARTBEAT_SECONDS": "0.5",
+    "TASK_WORKER_LEASE_SECONDS": "3",
+    "LEASE_SECONDS": "3",
+}
 
 
 def offer_fields(offer: api.AvailableNumber) -> dict:
@@ -136,3 +142,28 @@ class TaskWorkerTestCase(TrailTransactionTestCase):
 
         assert OwnedNumber.objects.count() == 4
         assert SyncRun.objects.get().started_by == "first sync"
+
+    def test_a_worker_killed_mid_batch_is_replaced_and_no_item_is_bought_twice(self):
+        offers = self.offers(5)
+        batches.selection_add(user=self.operator, offers=offers)
+        actor = Actor(user=self.operator, username="olivia")
+        batch = batches.purchase_batch_create(actor=actor)
+        batches.batch_check(batch_id=batch.pk)
+        self.sandbox.fault(BUY, "delay", delay=3, skip=2)  # the third buy is slow
+        batches.batch_confirm(actor=actor, batch_id=batch.pk)
+        first = self.worker()
+        self.wait_until(lambda: self.sandbox.calls(BUY) == 3)
+
+        first.signal(signal.SIGKILL)
+        first.wait()
+        self.wait_until(lambda: offers[2].msisdn in self.sandbox.owned())
+        second = self.worker()
+        self.wait_until(lambda: Batch.objects.get(pk=batch.pk).status == Batch.Status.DONE)
+
+        assert self.sandbox.calls(BUY) == 5  # one each, the interrupted one never re-sent
+        assert set(self.sandbox.owned()) >= {offer.msisdn for offer in offers}
+        items = Batch.objects.get(pk=batch.pk).items.select_related("operation")
+        assert all(item.operation.final_outcome == Outcome.SUCCEEDED for item in items)
+        assert OwnedNumber.objects.count() == 5
+        second.signal(signal.SIGTERM)
+        assert second.wait() == 0

@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 
 from inventory import api_client as api
 from inventory.audit import Actor
-from inventory.models import Operation, OwnedNumber
+from inventory.models import Destination, Operation, OwnedNumber
+from inventory.services import batches
 from inventory.services.configure import number_configure
 from inventory.services.purchase import number_purchase
 from tests.browser.base import DESKTOP, PHONE, SCHEMES, SCREENSHOTS, BrowserTestCase
@@ -131,3 +132,35 @@ class EveryPage(BrowserTestCase):
         self.visit(f"/audit/{purchase.seq}/", "audit-entry-purchase")
         self.visit(f"/audit/{configure.seq}/", "audit-entry-configure")
         self.visit("/admin/", "admin-refused")
+
+    def test_every_fleet_page_an_operator_opens(self):
+        self.user("olivia", "Operator")
+        number = self.a_bought_and_configured_number()
+        olivia = User.objects.get(username="olivia")
+        actor = Actor(user=olivia, username="olivia")
+        offers = api.default_client().search_available(country="NL", size=3).items
+        batches.selection_add(user=olivia, offers=list(offers))
+        purchase = batches.batch_check(batch_id=batches.purchase_batch_create(actor=actor).pk)
+        cancel = batches.cancel_batch_create(actor=actor, msisdns=[number.msisdn])
+        trunk = Destination.objects.create(
+            name="Amsterdam SIP trunk", kind="sip", value="sip:desk@example.com"
+        )
+        self.log_in("olivia")
+
+        self.visit("/catalogue/selection/", "selection")
+        self.visit(f"/batches/{purchase.pk}/", "batch-purchase-review")
+        self.visit(f"/batches/{cancel.pk}/", "batch-cancel-review")
+        self.visit("/batches/", "batches")
+        self.visit("/destinations/", "destinations")
+        self.visit(f"/destinations/{trunk.pk}/", "destination")
+        batches.batch_confirm(actor=actor, batch_id=purchase.pk)
+        batches.batch_run(batch_id=purchase.pk)
+        self.visit(f"/batches/{purchase.pk}/", "batch-done")
+        self.go("/inventory/")
+        self.page.get_by_test_id(f"choose-{number.msisdn}").check()
+        self.page.get_by_test_id("bulk-configure").click()
+        self.check("bulk-configure")
+        self.go("/inventory/")
+        self.page.get_by_test_id(f"choose-{number.msisdn}").check()
+        self.page.get_by_test_id("bulk-label").click()
+        self.check("bulk-label")
