@@ -111,6 +111,15 @@ def _plain_messages(field: forms.Field, label: str) -> dict[str, str]:
         )
         if isinstance(field, forms.MultipleChoiceField):
             messages["invalid_list"] = f"Choose the {label} from the list."
+    elif isinstance(field, forms.DecimalField):  # before IntegerField, its base class
+        messages.update(
+            invalid=f"The {label} must be an amount, such as 1.25.",
+            min_value=f"The {label} must be %(limit_value)s or more.",
+            max_value=f"The {label} must be %(limit_value)s or less.",
+            max_digits=f"The {label} is too large an amount.",
+            max_decimal_places=f"The {label} can have at most %(max)s decimal places.",
+            max_whole_digits=f"The {label} is too large an amount.",
+        )
     elif isinstance(field, forms.IntegerField):
         messages.update(
             invalid=f"The {label} must be a whole number.",
@@ -567,3 +576,18 @@ class AuditFilterForm(PortalForm):
         if since and until and since > until:
             self.add_error("until", "“Until” must be the same day as “From” or later.")
         return data
+
+
+# --- personal access tokens for the JSON API ------------------------------------------------
+
+TOKEN_LIFETIMES = [(7, "7 days"), (30, "30 days"), (90, "90 days"), (365, "A year")]
+
+
+class ApiTokenForm(PortalForm):
+    inline_errors = ("name", "days")
+    name = forms.CharField(
+        max_length=100, help_text="What the token is for, such as “nightly inventory export”."
+    )
+    days = forms.TypedChoiceField(
+        label="Valid for", choices=TOKEN_LIFETIMES, coerce=int, initial=90
+    )

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.core.exceptions import BadRequest
 from django.utils.cache import patch_cache_control
 
+from inventory.api.plain import is_api, plain_problem
+
 log = logging.getLogger("inventory.requests")
 
 _request_id = contextvars.ContextVar("request_id", default="-")
@@ -118,6 +120,13 @@ class RequestLimitsMiddleware:
 
     def __call__(self, request):
         problem = _input_problem(request)
+        if problem and is_api(request):  # the JSON API's one shape for errors
+            log.warning("Bad request: %s", problem)
+            detail = f"The request was refused: {problem[0].lower()}{problem[1:]}."
+            title = "The request is not valid"
+            return plain_problem(
+                request, status=400, title=title, detail=detail, kind="invalid-input"
+            )
         if problem:  # the 400 page (templates/400.html); the log line says why
             raise BadRequest(problem)
         return self.get_response(request)

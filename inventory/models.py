@@ -182,6 +182,8 @@ class Action(models.TextChoices):
     PROTECT = "protect", "Number protected"
     UNPROTECT = "unprotect", "Protection removed"
     WEBHOOK = "webhook", "Notification webhook changed"
+    TOKEN_CREATED = "token_created", "API token created"
+    TOKEN_REVOKED = "token_revoked", "API token revoked"
 
 
 class Outcome(models.TextChoices):
@@ -873,3 +875,72 @@ class NotificationDelivery(models.Model):
         if self.channel == self.Channel.EMAIL:
             return self.address
         return self.webhook.name if self.webhook else "a removed webhook"
+
+
+class ApiToken(models.Model):
+    """A personal access token for the JSON API (/api/v1/): it acts as its user, with the
+    user's role. The whole token is shown once, when it is made; the portal keeps only its
+    public prefix (to name it in lists) and a SHA-256 hash of the whole (to recognise it)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def is_usable(self) -> bool:
+        return not self.is_revoked and not self.is_expired
+
+
+class IdempotencyKey(models.Model):
+    """A script's `Idempotency-Key` for one POST, and the answer it got: the same key with
+    the same request gets that answer again and causes nothing; with another request it is
+    refused. Kept for API_IDEMPOTENCY_HOURS, then swept by the task workers."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # SHA-256 of the method, path and body as parsed: what "the same request" means.
+    fingerprint = models.CharField(max_length=64)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    # Empty while the first request is still being answered.
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=50, blank=True)
+    body = models.JSONField(null=True, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="one_idempotency_key_per_user")
+        ]
+        indexes = [models.Index(fields=["expires_at"])]
+
+    def __str__(self):
+        return f"{self.method} {self.path} with key {self.key[:20]}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.status_code is not None

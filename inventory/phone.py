@@ -127,3 +127,17 @@ def is_possible(digits: str) -> bool:
     """Whether these international digits can be a phone number (length and prefix)."""
     number = _parsed(digits)
     return number is not None and phonenumbers.is_possible_number(number)
+
+
+_API_TYPES = {
+    phonenumbers.PhoneNumberType.MOBILE: "mobile-lvn",
+    phonenumbers.PhoneNumberType.TOLL_FREE: "landline-toll-free",
+}
+
+
+def likely_type(msisdn: str) -> str:
+    """The API's number type a number most likely has, by its country's numbering plan:
+    mobile, toll-free, else landline (the type the API searches when none is given)."""
+    number = _parsed(msisdn)
+    kind = phonenumbers.number_type(number) if number is not None else None
+    return _API_TYPES.get(kind, "landline")

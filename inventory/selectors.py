@@ -33,6 +33,7 @@ from django.utils import timezone
 from inventory import phone
 from inventory.models import (
     Action,
+    ApiToken,
     ApprovalRules,
     AuditChainHead,
     Batch,
@@ -234,6 +235,18 @@ def owned_number_list(*, filters: InventoryFilter) -> InventoryPage:
 def owned_number_rows(*, filters: InventoryFilter) -> Iterator[OwnedNumber]:
     """Every number of the filter, streamed (for the CSV export)."""
     return owned_number_queryset(filters=filters).iterator(chunk_size=2000)
+
+
+def owned_numbers_after(
+    *, filters: InventoryFilter, after: str = "", limit: int
+) -> list[OwnedNumber]:
+    """Up to `limit` numbers of the filter in msisdn order, after `after` (a cursor: the
+    last number of the page before). Read from the index each filter ends in, whatever
+    the size of the inventory (the JSON API's pages)."""
+    numbers = owned_number_queryset(filters=replace(filters, sort="msisdn"))
+    if after:
+        numbers = numbers.filter(msisdn__gt=after)
+    return list(numbers.select_related("purchased_by")[:limit])
 
 
 def owned_number_get(*, msisdn: str) -> OwnedNumber | None:
@@ -442,6 +455,11 @@ def owned_number_msisdns(*, filters: InventoryFilter, limit: int) -> list[str]:
     """The numbers a filter matches, for a bulk action (at most `limit`)."""
     numbers = owned_number_queryset(filters=filters).values_list("msisdn", flat=True)
     return list(numbers[:limit])
+
+
+def api_tokens_of(*, user) -> list[ApiToken]:
+    """A user's personal access tokens, newest first (the revoked and expired ones too)."""
+    return list(ApiToken.objects.filter(user=user).order_by("-created_at", "-pk"))
 
 
 # --- the audit trail ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from inventory.views import (
     notifications,
     numbers,
     operations,
+    profile,
     selection,
 )
 
@@ -87,6 +88,9 @@ urlpatterns = [
         name="webhook-delete",
     ),
     path("notifications/failures/", notifications.delivery_failures, name="delivery-failures"),
+    path("profile/", profile.profile, name="profile"),
+    path("profile/tokens/", profile.token_create, name="token-create"),
+    path("profile/tokens/<int:pk>/revoke/", profile.token_revoke, name="token-revoke"),
     path("audit/", audit.audit_list, name="audit"),
     path("audit/export.csv", audit.audit_csv, name="audit-csv"),
     path("audit/<int:seq>/", audit.audit_entry, name="audit-entry"),

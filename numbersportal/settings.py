@@ -41,6 +41,9 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served by the portal itself
     "inventory",
 ]
 # The API simulator serves the demo, the tests and development; never production.
@@ -318,6 +321,57 @@ EMAIL_BACKEND = (
     if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend"
 )
+
+# --- The JSON API for scripts (/api/v1/, inventory/api/) ----------------------------------
+
+# Requests per personal access token (a signed-in browser: per user), counted in the cache:
+# without Redis nothing is counted and nothing refused. "300/minute", "20/second", ...
+API_RATE_LIMIT = env("API_RATE_LIMIT", default="300/minute")
+# How long an Idempotency-Key and the answer it got are kept (at least a day, as Stripe does).
+API_IDEMPOTENCY_HOURS = max(env.int("API_IDEMPOTENCY_HOURS", default=24), 24)
+# Longest life of a personal access token, in days (the profile page offers up to a year).
+API_TOKEN_MAX_DAYS = env.int("API_TOKEN_MAX_DAYS", default=3650)
+
+REST_FRAMEWORK = {
+    # A token in `Authorization: Bearer …` first; else the browser's session, with CSRF.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "inventory.api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["inventory.api.permissions.RolePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["inventory.api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "inventory.api.negotiation.JsonAnswers",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "inventory.api.problems.exception_handler",
+    "DEFAULT_METADATA_CLASS": None,  # OPTIONS is not offered
+    "URL_FORMAT_OVERRIDE": None,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "COERCE_DECIMAL_TO_STRING": True,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Numbers Portal API",
+    "DESCRIPTION": (
+        "The portal's safety for scripts: one open operation per number, idempotent POSTs "
+        "(Idempotency-Key), prices checked before anything is bought, bulk purchases that "
+        "are reviewed, then confirmed, and an audit trail of who did what. Errors are "
+        "application/problem+json (RFC 9457). Authenticate with a personal access token "
+        "from your profile page: Authorization: Bearer <token>."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "persistAuthorization": False},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "inventory.api.schema.with_common_answers",
+    ],
+}
 
 # --- The audit trail -----------------------------------------------------------------------
 

@@ -84,6 +84,13 @@ def selection_add(*, user, offers: list[api.AvailableNumber]) -> int:
     return len(fresh)
 
 
+def selection_pick(*, user, picks: list[dict]) -> int:
+    """Add numbers a script picked (country, msisdn, type, features, and as `cost` and
+    `initial_price` the most it agrees to pay). The check before a bulk purchase can be
+    confirmed leaves out any that cost more by then, as for numbers picked in a search."""
+    return selection_add(user=user, offers=[api.AvailableNumber.from_plain(p) for p in picks])
+
+
 def selection_remove(*, user, msisdn: str) -> None:
     SelectionItem.objects.filter(user=user, msisdn=msisdn).delete()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
@@ -27,6 +28,20 @@ class CatalogueQuery:
     search_pattern: int = 0
     page: int = 1
     size: int = 20
+
+    @classmethod
+    def from_form(cls, data: dict) -> CatalogueQuery:
+        """The query a valid CatalogueSearchForm asks for."""
+        pattern = data.get("digit_pattern")
+        return cls(
+            country=data["country"],
+            type=data["type"],
+            features=tuple(data["features"]),
+            pattern=pattern.digits if pattern else "",
+            search_pattern=pattern.search_pattern if pattern else 0,
+            page=data["page"],
+            size=data["size"],
+        )
 
     def api_params(self) -> dict:
         """The query exactly as it goes to GET /number/search (shown to the user too)."""
@@ -102,6 +117,31 @@ def offer_price_check(
         return catalogue_offer(client=client, country=country, type=type, msisdn=msisdn)
     except api.ApiError as error:
         raise ApiProblem.from_error(error, doing="price check") from error
+
+
+def offer_over_budget(
+    *, offer: api.AvailableNumber, max_monthly: Decimal | None, max_setup: Decimal | None
+) -> str:
+    """Why `offer` costs more than someone agreed to pay ('' when it does not): a price
+    the catalogue does not give is not taken as dearer, as for a bulk purchase's check."""
+    over = []
+    if max_monthly is not None and offer.cost is not None and offer.cost > max_monthly:
+        over.append(f"{_eur(offer.cost)} a month (you agreed to at most {_eur(max_monthly)})")
+    if (
+        max_setup is not None
+        and offer.initial_price is not None
+        and offer.initial_price > max_setup
+    ):
+        over.append(
+            f"{_eur(offer.initial_price)} to set up (you agreed to at most {_eur(max_setup)})"
+        )
+    if not over:
+        return ""
+    return f"The number now costs {' and '.join(over)}; nothing was bought."
+
+
+def _eur(amount: Decimal) -> str:
+    return f"€{amount:.2f}"
 
 
 def catalogue_offer(

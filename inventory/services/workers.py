@@ -25,6 +25,7 @@ from django_tasks_db.models import DBTaskResult
 from inventory.models import Lease, Operation, Outcome
 from inventory.services import approvals, background, notifications
 from inventory.services.events import login_failures_summarise
+from inventory.services.idempotency import idempotency_keys_sweep
 from inventory.services.leases import lease_acquire, lease_release, live_holders
 from inventory.services.operations import stale_operations_interrupt
 
@@ -90,8 +91,9 @@ def worker_housekeeping() -> None:
     """What a live worker does every beat. For the dead: their tasks back in the queue,
     their pending operations marked unknown, a settlement queued for every unknown outcome.
     For the living: purchase requests nobody decided on expire, people hear of syncs that
-    keep failing and of outcomes that stay unknown, and the summaries of closed
-    failed-login windows are written."""
+    keep failing and of outcomes that stay unknown, the summaries of closed failed-login
+    windows are written, and the JSON API's idempotency keys past their time forgotten."""
+    idempotency_keys_sweep()
     tasks_of_dead_workers_requeue()
     stale_operations_interrupt()
     approvals.purchase_requests_expire()

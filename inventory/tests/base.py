@@ -1,5 +1,6 @@
 """The shared test case: a small named cast of users, one per role."""
 
+import json
 import time
 from datetime import timedelta
 
@@ -54,3 +55,38 @@ def clear_of_a_login_failure_window_end(*, margin: timedelta = timedelta(minutes
     ends = window_start(now) + settings.LOGIN_FAILURE_WINDOW
     if ends - now < margin:
         time.sleep((ends - now).total_seconds() + 0.1)
+
+
+class ApiTestCase(BaseTestCase):
+    """The JSON API as scripts call it: each of the cast with a personal access token."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        from inventory.services.tokens import api_token_create
+
+        cls.tokens = {
+            user.username: api_token_create(
+                actor=Actor.system("tests"), user=user, name="tests", days=30
+            )[1]
+            for user in (cls.operator, cls.viewer, cls.auditor, cls.superuser)
+        }
+
+    def bearer(self, user) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[user.username]}"}
+
+    def api_get(self, user, path: str, params=None, **headers):
+        return self.client.get(path, params or {}, headers={**self.bearer(user), **headers})
+
+    def api_post(self, user, path: str, body=None, *, key: str | None = None, **headers):
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        return self.client.post(
+            path,
+            data=json.dumps(body if body is not None else {}),
+            content_type="application/json",
+            headers={**self.bearer(user), **headers},
+        )
+
+    def api_delete(self, user, path: str):
+        return self.client.delete(path, headers=self.bearer(user))

@@ -4,6 +4,10 @@ The table below is the access policy, written out. A new URL pattern without a r
 `test_every_url_pattern_has_a_row`, so nobody adds a page without deciding who may see it.
 Pages are opened with GET: a view that only takes POST answers an allowed user 405 (the
 permission check runs first, so a refused user gets 403 whatever the method).
+
+The JSON API's routes (/api/v1/) are in the same table, opened with the browser's session;
+anonymous callers get 401 there, not a login redirect. The same table holds for personal
+access tokens, and every write of the API refuses a viewer's token before anything happens.
 """
 
 import re
@@ -26,11 +30,13 @@ from inventory.models import (
     PurchaseRequest,
     Webhook,
 )
+from inventory.services.tokens import api_token_create
 from inventory.tasks import settle_unknown_task
 from inventory.tests.base import BaseTestCase
 from inventory.tests.factories import owned_number
 
 LOGIN = "login"  # redirected to /login/?next=…
+API = 401  # the JSON API: authentication needed (a token, or the session)
 ADMIN_LOGIN = "admin login"  # redirected to /admin/login/?next=…
 ROLES = ("anonymous", "viewer", "operator", "auditor", "superuser", "approver")
 
@@ -106,6 +112,36 @@ EXPECTED = {
     "audit/": (LOGIN, 403, 403, 200, 200),
     "audit/export.csv": (LOGIN, 403, 403, 200, 200),
     "audit/<int:seq>/": (LOGIN, 403, 403, 200, 200),
+    # --- your profile: API tokens, for everyone signed in ---
+    "profile/": (LOGIN, 200, 200, 200, 200),
+    "profile/tokens/": (LOGIN, 405, 405, 405, 405),  # POST only
+    "profile/tokens/<int:pk>/revoke/": (LOGIN, 405, 405, 405, 405),
+    # --- the JSON API for scripts: the same permissions as the pages ---
+    "api/v1/schema": (API, 200, 200, 200, 200),
+    "api/v1/docs/": (LOGIN, 200, 200, 200, 200),  # a page for people: log in first
+    "api/v1/me": (API, 200, 200, 200, 200),
+    "api/v1/catalogue/numbers": (API, 400, 400, 403, 400),  # no country given: 400
+    "api/v1/purchases": (API, 403, 405, 403, 405),
+    "api/v1/selection": (API, 403, 200, 403, 200),
+    "api/v1/selection/(?P<msisdn>[1-9][0-9]{6,14})$": (API, 403, 405, 403, 405),
+    "api/v1/numbers": (API, 200, 200, 403, 200),
+    "api/v1/numbers/(?P<msisdn>[1-9][0-9]{6,14})$": (API, 200, 200, 403, 200),
+    "api/v1/numbers/(?P<msisdn>[1-9][0-9]{6,14})/configure$": (API, 403, 405, 403, 405),
+    "api/v1/numbers/(?P<msisdn>[1-9][0-9]{6,14})/cancel$": (API, 403, 405, 403, 405),
+    "api/v1/numbers/(?P<msisdn>[1-9][0-9]{6,14})/notes$": (API, 403, 405, 403, 405),
+    "api/v1/operations/<int:pk>": (API, 200, 200, 403, 200),
+    "api/v1/batches": (API, 200, 200, 403, 200),
+    "api/v1/batches/purchase": (API, 403, 405, 403, 405),
+    "api/v1/batches/configure": (API, 403, 405, 403, 405),
+    "api/v1/batches/cancel": (API, 403, 405, 403, 405),
+    "api/v1/batches/<int:pk>": (API, 200, 200, 403, 200),
+    "api/v1/batches/<int:pk>/items": (API, 200, 200, 403, 200),
+    # POST only; the kind of batch decides who may, as on the batch's page.
+    "api/v1/batches/<int:pk>/confirm": (API, 405, 405, 403, 405),
+    "api/v1/batches/<int:pk>/stop": (API, 405, 405, 403, 405),
+    "api/v1/sync": (API, 200, 200, 403, 200),
+    "api/v1/audit": (API, 403, 403, 200, 200),
+    "api/v1/audit/<int:seq>": (API, 403, 403, 200, 200),
     # --- the admin: superusers manage accounts and roles ---
     "admin/": (*SITE, 200),
     "admin/login/": (200, *REFUSED, 302),  # a superuser already logged in goes to the index
@@ -177,6 +213,8 @@ def expected_for(route: str, role: str):
     return EXPECTED[route][ROLES.index(role)]
 
 
+# The token column differs from the session's only where a page is for people.
+TOKEN_EXCEPTIONS = {"api/v1/docs/": LOGIN}
 # Reachable without logging in: the health check and the two login pages.
 PUBLIC = {"healthz", "login/", "admin/login/"}
 
@@ -236,6 +274,9 @@ class UrlPermissionsTestCase(BaseTestCase):
                 id=settle_unknown_task.enqueue().id
             ),
         }
+        self.token, self.token_secret = api_token_create(
+            actor=self.actor(self.viewer), user=self.viewer, name="table", days=1
+        )
         self.users = {
             "viewer": self.viewer,
             "operator": self.operator,
@@ -250,9 +291,11 @@ class UrlPermissionsTestCase(BaseTestCase):
         obj = self.objects.get(model.group(1) if model else "", self.entry)
         own_pks = {
             "batches/": self.batch.pk,
+            "api/v1/batches/": self.batch.pk,
             "destinations/": self.destination.pk,
             "approvals/": self.purchase_request.pk,
             "notifications/webhooks/": self.webhook.pk,
+            "profile/": self.token.pk,
         }
         pk = next((v for prefix, v in own_pks.items() if route.startswith(prefix)), self.entry.pk)
         values = {
@@ -291,6 +334,8 @@ class UrlPermissionsTestCase(BaseTestCase):
             expected = expected_for(route, "anonymous")
             if route in PUBLIC:
                 assert expected == 200, route
+            elif route.startswith("api/v1/") and route != "api/v1/docs/":
+                assert expected == API, route
             else:
                 assert expected in (LOGIN, ADMIN_LOGIN), route
 
@@ -361,3 +406,52 @@ class UrlPermissionsTestCase(BaseTestCase):
         assert "Audit trail" in home
         assert 'href="/inventory/"' not in home
         assert 'href="/catalogue/"' not in home
+
+    def token_of(self, user) -> str:
+        return api_token_create(actor=self.actor(user), user=user, name="table", days=1)[1]
+
+    def api_routes(self) -> list[str]:
+        return [route for route in every_route() if route.startswith("api/v1/")]
+
+    def test_every_api_route_answers_a_token_as_the_table_says(self):
+        wrong = []
+        secrets = {role: self.token_of(user) for role, user in self.users.items()}
+        self.client.logout()
+        for route in self.api_routes():
+            path = self.sample_path(route)
+            for column, role in enumerate(ROLES):
+                headers = {"Authorization": f"Bearer {secrets[role]}"} if column else {}
+                expected = TOKEN_EXCEPTIONS.get(route, expected_for(route, role))
+                got = self.outcome(self.client.get(path, headers=headers), path)
+                if got != expected:
+                    wrong.append(
+                        f"{role:9} GET {path} with a token: expected {expected}, got {got}"
+                    )
+        assert wrong == [], "\n".join(wrong)
+
+    def test_a_viewers_token_is_refused_on_every_write_before_anything_happens(self):
+        self.client.logout()
+        headers = {"Authorization": f"Bearer {self.token_secret}"}
+        calls = self.sandbox.state(numbers=False)["calls"]
+        writes = []
+        for route in self.api_routes():
+            view = resolve(self.sample_path(route)).func.cls
+            for method in ("post", "delete"):
+                if hasattr(view, method) and route != "api/v1/schema":
+                    writes.append((method, self.sample_path(route)))
+        assert len(writes) >= 13
+        denials = Operation.objects.filter(action=Action.DENIED).count()
+
+        for method, path in writes:
+            response = getattr(self.client, method)(
+                path, data="{}", content_type="application/json", headers=headers
+            )
+            # (A batch's confirm and stop: its kind decides, here a cancellation.)
+            assert response.status_code == 403, f"{method} {path}"
+            assert response["Content-Type"] == "application/problem+json"
+
+        assert Operation.objects.filter(action=Action.DENIED).count() == denials + len(writes)
+        assert self.sandbox.state(numbers=False)["calls"] == calls
+        self.number.refresh_from_db()
+        assert self.number.label == ""
+        assert not Batch.objects.exclude(pk=self.batch.pk).exists()

@@ -20,19 +20,6 @@ from inventory.services.purchase import number_purchase
 from inventory.views.operations import refused
 
 
-def _catalogue_query(data: dict) -> CatalogueQuery:
-    pattern = data.get("digit_pattern")
-    return CatalogueQuery(
-        country=data["country"],
-        type=data["type"],
-        features=tuple(data["features"]),
-        pattern=pattern.digits if pattern else "",
-        search_pattern=pattern.search_pattern if pattern else 0,
-        page=data["page"],
-        size=data["size"],
-    )
-
-
 def _search_fields(data) -> dict:
     """The search as typed (for "Back to the catalogue"), without the page."""
     fields = ("country", "type", "features", "match", "pattern", "size")
@@ -47,7 +34,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     if request.user.has_perm("inventory.buy_number"):
         context["selection_count"] = selectors.selection_count(user=request.user)
     if form.is_valid():
-        query = _catalogue_query(form.cleaned_data)
+        query = CatalogueQuery.from_form(form.cleaned_data)
         remembered.catalogue_searched(request.session, query=_search_fields(request.GET))
         context.update(query=query, digit_pattern=form.cleaned_data.get("digit_pattern"))
         try:

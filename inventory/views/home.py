@@ -5,8 +5,10 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.defaults import page_not_found
 
 from inventory import health, selectors
+from inventory.api.plain import is_api, plain_problem
 from inventory.audit import Actor
 from inventory.services import events
 
@@ -38,3 +40,13 @@ def forbidden(request, exception=None):
             actor=Actor.from_request(request), method=request.method, path=request.path
         )
     return render(request, "403.html", status=403)
+
+
+def not_found(request, exception=None):
+    """handler404: the JSON API answers in its one shape for errors; pages get the page."""
+    if is_api(request):
+        detail = "There is nothing at this address. The API's routes are in /api/v1/schema."
+        return plain_problem(
+            request, status=404, title="Not found", detail=detail, kind="not-found"
+        )
+    return page_not_found(request, exception)

@@ -109,6 +109,11 @@ class EveryPage(BrowserTestCase):
         expect(self.page.get_by_test_id("change")).to_be_visible()
         self.check("configure-review")
         self.visit(f"/numbers/{msisdn}/cancel/", "cancel")
+        self.visit("/profile/", "profile")
+        self.page.get_by_label("Name").fill("inventory export")
+        self.page.get_by_role("button", name="Create token").click()
+        expect(self.page.get_by_test_id("new-token")).to_be_visible()
+        self.check("profile-new-token")
         self.visit("/audit/", "refused")
         self.visit("/nothing-here/", "not-found")
 
