@@ -10,6 +10,7 @@ ROLES = {
         "cancel_number",
         "sync_numbers",
         "annotate_number",
+        "change_ratecard",
     ],
     "Auditor": ["review_audit", "view_operation"],
 }

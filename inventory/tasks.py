@@ -14,7 +14,7 @@ from django_tasks import TaskContext, task
 from inventory import api_client as api
 from inventory.audit import Actor
 from inventory.models import SyncRun
-from inventory.services import batches, operations, purchase, settlement, sync
+from inventory.services import batches, operations, pricing, purchase, settlement, sync
 
 
 def _actor(user_id: int | None, *, fallback: str) -> Actor:
@@ -79,3 +79,10 @@ def batch_check_task(*, batch_id: int) -> str:
 def batch_run_task(*, batch_id: int) -> str:
     """Carry out a confirmed batch; run again after a crash, it settles before it sends."""
     return batches.batch_run(batch_id=batch_id).message
+
+
+@task()
+def rate_card_refresh_task() -> str:
+    """Ask the catalogue for the price of each kind of number the account holds (those not
+    asked about today); safe to run again: a second run finds nothing due."""
+    return pricing.rate_card_refresh().message

@@ -13,6 +13,8 @@ PERMISSION_MODELS = {
     "cancel_number": ("ownednumber", "Can cancel a number"),
     "sync_numbers": ("ownednumber", "Can sync the inventory with the account"),
     "annotate_number": ("ownednumber", "Can edit a number's label, team and notes"),
+    # Added to the Operator role later (0013); a new database grants it here already.
+    "change_ratecard": ("ratecard", "Can change rate card"),
     "review_audit": ("operation", "Can review the audit trail"),
     "view_operation": ("operation", "Can view audit entry"),
 }

@@ -32,6 +32,7 @@ from inventory.models import (
     OwnedNumber,
     SelectionItem,
 )
+from inventory.services import pricing
 from inventory.services.cache import configuration_of
 from inventory.services.cancel import Cancel
 from inventory.services.catalogue import catalogue_offer
@@ -271,10 +272,11 @@ def batch_totals(batch: Batch) -> BatchTotals:
     )
 
 
-def batch_confirm(*, actor: Actor, batch_id: int, typed: str = "") -> Batch:
+def batch_confirm(*, actor: Actor, batch_id: int, typed: str = "", team: str = "") -> Batch:
     """Start a reviewed batch. Confirming again (a double click, the back button) changes
     nothing and shows the batch as it stands. A cancellation needs `typed` to say
-    "cancel N" for its N numbers."""
+    "cancel N" for its N numbers. A purchase is bought for `team` when given, and refused
+    when it would take the spend over a budget."""
     from inventory import tasks  # tasks call services; services only enqueue them
 
     batch = _own_batch(actor, batch_id)
@@ -286,27 +288,64 @@ def batch_confirm(*, actor: Actor, batch_id: int, typed: str = "") -> Batch:
         raise BatchRefused("Nothing is left to do in this batch: every number was left out.")
     if batch.kind == Batch.Kind.CANCEL and typed.strip().lower() != f"cancel {totals.count}":
         raise BatchRefused(f"Type “cancel {totals.count}” to confirm; nothing was cancelled.")
+    changes = {**batch.changes, "team": team} if team else batch.changes
     try:
         with transaction.atomic():
             claimed = Batch.objects.filter(pk=batch.pk, status=Batch.Status.REVIEW).update(
-                status=Batch.Status.QUEUED, confirmed_at=timezone.now()
+                status=Batch.Status.QUEUED, confirmed_at=timezone.now(), changes=changes
             )
             if not claimed:  # confirmed meanwhile by the same user in another tab
                 return Batch.objects.get(pk=batch.pk)
             batch.items.filter(state=BatchItem.State.PROPOSED).update(state=BatchItem.State.QUEUED)
             batch.refresh_from_db()
             batch.entry = _record_confirmation(batch, actor=actor)
+            # Under the trail's lock, as for one purchase; refused, the whole claim is undone.
+            refusal = _budget_refusal(batch, totals)
+            if refusal:
+                raise OverBudget(refusal)
             batch.task_id = str(tasks.batch_run_task.enqueue(batch_id=batch.pk).id)
             batch.save(update_fields=["entry", "task_id"])
     except IntegrityError as clash:
         raise BatchRefused(
             "Another bulk operation took some of these numbers just now; review again."
         ) from clash
+    except OverBudget as refused:
+        _record_refusal(batch, totals, actor=actor, reason=str(refused))
+        raise
     if batch.kind == Batch.Kind.PURCHASE:
         SelectionItem.objects.filter(
             user=actor.user, msisdn__in=batch.items.values_list("msisdn", flat=True)
         ).delete()
     return batch
+
+
+class OverBudget(BatchRefused):
+    pass
+
+
+def _record_refusal(batch: Batch, totals: BatchTotals, *, actor: Actor, reason: str) -> None:
+    """The refused confirmation is undone, and recorded as refused."""
+    audit_append(
+        action=Action.BATCH,
+        actor=actor,
+        outcome=Outcome.FAILED,
+        request={"batch": batch.pk, "kind": batch.kind, "numbers": _msisdns(batch)},
+        monthly_cost=totals.monthly,
+        setup_cost=totals.setup,
+        reason=reason,
+    )
+    batch.refresh_from_db()
+
+
+def _budget_refusal(batch: Batch, totals: BatchTotals) -> str:
+    if batch.kind != Batch.Kind.PURCHASE:
+        return ""
+    team = batch.changes.get("team", "")
+    return pricing.budget_refusal(adding=totals.monthly, team=team, excluding=_msisdns(batch))
+
+
+def _msisdns(batch: Batch) -> list[str]:
+    return list(batch.items.values_list("msisdn", flat=True))
 
 
 def _own_batch(actor: Actor, batch_id: int) -> Batch:
@@ -508,7 +547,7 @@ class BatchRunner:
                 cost=item.monthly_cost,
                 initial_price=item.setup_cost,
             )
-            return Purchase(offer=offer, **common)
+            return Purchase(offer=offer, team=self.batch.changes.get("team", ""), **common)
         if self.batch.kind == Batch.Kind.CONFIGURE:
             return Configure(
                 msisdn=item.msisdn, changes=self.batch.changes, reviewed=item.before, **common

@@ -5,6 +5,7 @@ from __future__ import annotations
 from inventory import api_client as api
 from inventory.audit import Actor
 from inventory.models import Action, Operation, Outcome, OwnedNumber
+from inventory.services import pricing
 from inventory.services.cache import cache_purchase
 from inventory.services.catalogue import catalogue_offer, catalogue_sold
 from inventory.services.operations import ApiOperation, Intent, Verdict
@@ -13,9 +14,10 @@ from inventory.services.operations import ApiOperation, Intent, Verdict
 class Purchase(ApiOperation):
     action = Action.PURCHASE
 
-    def __init__(self, *, offer: api.AvailableNumber, **kwargs):
+    def __init__(self, *, offer: api.AvailableNumber, team: str = "", **kwargs):
         super().__init__(**kwargs)
         self.offer = offer
+        self.team = team  # the team it is bought for, whose budget it counts against
 
     def intent(self) -> Intent:
         offer = self.offer
@@ -24,7 +26,11 @@ class Purchase(ApiOperation):
             country=offer.country,
             msisdn=offer.msisdn,
             request={"country": offer.country, "msisdn": offer.msisdn},
-            after={"type": offer.type, "features": list(offer.features)},
+            after={
+                "type": offer.type,
+                "features": list(offer.features),
+                **({"team": self.team} if self.team else {}),
+            },
             monthly_cost=offer.cost,
             setup_cost=offer.initial_price,
         )
@@ -32,7 +38,11 @@ class Purchase(ApiOperation):
     def refusal(self) -> str:
         if OwnedNumber.objects.filter(msisdn=self.offer.msisdn).exists():
             return "The account already owns this number; nothing was bought."
-        return ""
+        # Checked inside the claim, under the trail's lock: purchases claimed meanwhile
+        # (pending, this one among them) count, so two at once cannot both slip under.
+        return pricing.budget_refusal(
+            adding=self.offer.cost, team=self.team, excluding=[self.offer.msisdn]
+        )
 
     def send(self) -> api.Confirmation:
         confirmation = self.client.buy(country=self.offer.country, msisdn=self.offer.msisdn)
@@ -87,6 +97,9 @@ def number_purchase(
     offer: api.AvailableNumber,
     form_token: str,
     client: api.NumbersApiClient | None = None,
+    team: str = "",
 ) -> Operation:
-    """Buy the number the user confirmed, at the prices they were shown."""
-    return Purchase(actor=actor, offer=offer, form_token=form_token, client=client).run()
+    """Buy the number the user confirmed, at the prices they were shown (for `team`, when
+    given: the number gets that team, and the team's budget applies)."""
+    purchase = Purchase(actor=actor, offer=offer, form_token=form_token, client=client, team=team)
+    return purchase.run()

@@ -23,6 +23,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from inventory.models import Lease, Operation, Outcome
+from inventory.services import pricing
 from inventory.services.leases import lease_acquire, lease_release, live_holders
 from inventory.services.operations import stale_operations_interrupt
 
@@ -86,7 +87,8 @@ def tasks_of_dead_workers_requeue() -> int:
 
 def worker_housekeeping() -> None:
     """What a live worker does for the dead: their tasks back in the queue, their pending
-    operations marked unknown, and a settlement queued for every unknown outcome."""
+    operations marked unknown, and a settlement queued for every unknown outcome; and for
+    the living: the spend history and the rate card kept current."""
     from inventory import tasks  # tasks call services; services only enqueue them
 
     tasks_of_dead_workers_requeue()
@@ -97,3 +99,4 @@ def worker_housekeeping() -> None:
     )
     if unsettled.exists() and not queued.exists():
         tasks.settle_unknown_task.enqueue()
+    pricing.spend_housekeeping()  # the month's spend recorded, rate-card refreshes when due
