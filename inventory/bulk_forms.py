@@ -99,6 +99,14 @@ class BatchConfirmForm(forms.Form):
     typed = forms.CharField(
         label="Type the confirmation", max_length=30, required=False, strip=True
     )
+    # A bulk purchase: the team the numbers are for (optional; its budget applies).
+    team = forms.CharField(
+        label="For team",
+        max_length=100,
+        required=False,
+        strip=True,
+        help_text="Optional. The numbers get this team, and the team's budget applies.",
+    )
 
 
 class DestinationForm(forms.ModelForm):

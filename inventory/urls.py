@@ -11,6 +11,8 @@ from inventory.views import (
     numbers,
     operations,
     selection,
+    spend,
+    system,
 )
 
 MSISDN = r"(?P<msisdn>[1-9][0-9]{6,14})"
@@ -63,6 +65,11 @@ urlpatterns = [
         name="destination-delete",
     ),
     path("destinations/<int:pk>/move/", destinations.destination_move, name="destination-move"),
+    path("rate-card/", spend.rate_card, name="rate-card"),
+    path("rate-card/edit/", spend.rate_card_edit, name="rate-card-edit"),
+    path("rate-card/import/", spend.rate_card_import, name="rate-card-import"),
+    path("budgets/", spend.budgets, name="budgets"),
+    path("system/", system.system_status, name="system-status"),
     path("audit/", audit.audit_list, name="audit"),
     path("audit/export.csv", audit.audit_csv, name="audit-csv"),
     path("audit/<int:seq>/", audit.audit_entry, name="audit-entry"),

@@ -481,6 +481,17 @@ def budget_sentence(*, adding: Decimal | None, team: str = "") -> str:
     return f"This brings the monthly spend to {eur(after)}; no budget is set."
 
 
+def budget_outlook(*, adding: Decimal | None) -> list[str]:
+    """For a confirmation page: what this purchase brings the spend to, against the overall
+    budget and against each team's (were it bought for that team)."""
+    lines = [budget_sentence(adding=adding)]
+    teams = Budget.objects.exclude(team="").order_by("team").values_list("team", flat=True)
+    for team in teams:
+        check = next(c for c in budget_checks(adding=adding, team=team) if c.team == team)
+        lines.append(f"Bought for {team}: {check.sentence[0].lower()}{check.sentence[1:]}")
+    return lines
+
+
 def budget_set(*, actor: Actor, team: str, amount: Decimal | None) -> None:
     """Set a monthly budget (overall for team ""), or remove it with None. Audited."""
     team = team.strip()

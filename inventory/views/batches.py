@@ -11,7 +11,7 @@ from inventory.bulk_forms import BatchConfirmForm
 from inventory.csv_export import batch_csv_rows
 from inventory.decorators import permission_refused, permission_required
 from inventory.models import Batch
-from inventory.services import batches
+from inventory.services import batches, pricing
 from inventory.services.operations import ServiceError
 
 
@@ -40,6 +40,9 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "form": BatchConfirmForm(),
         "mine": batch.created_by_id == request.user.pk,
     }
+    if batch.kind == Batch.Kind.PURCHASE and batch.status == Batch.Status.REVIEW:
+        context["outlook"] = pricing.budget_outlook(adding=context["totals"].monthly)
+        context["teams"] = selectors.team_names()
     return render(request, "inventory/batch.html", context)
 
 
@@ -80,6 +83,7 @@ def batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             actor=Actor.from_request(request),
             batch_id=batch.pk,
             typed=form.cleaned_data.get("typed", ""),
+            team=form.cleaned_data.get("team", ""),
         )
     except ServiceError as refused:
         messages.error(request, str(refused))

@@ -13,9 +13,11 @@ from inventory.audit import Actor
 from inventory.decorators import permission_required
 from inventory.forms import CatalogueSearchForm, OfferLookupForm, PurchaseConfirmForm
 from inventory.paging import Pagination
+from inventory.services import pricing
 from inventory.services.catalogue import CatalogueQuery, catalogue_search, offer_price_check
 from inventory.services.operations import OperationRefused, ServiceError
 from inventory.services.purchase import number_purchase
+from inventory.spend_forms import TeamForm
 from inventory.views.operations import refused
 
 
@@ -77,7 +79,14 @@ def purchase_confirm(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"{phone.international(msisdn)} is no longer on sale.")
         return redirect(back)
     form = PurchaseConfirmForm.for_offer(offer, token=secrets.token_urlsafe(24))
-    context = {"offer": offer, "form": form, "back": back}
+    context = {
+        "offer": offer,
+        "form": form,
+        "back": back,
+        "team_form": TeamForm(),
+        "teams": selectors.team_names(),
+        "outlook": pricing.budget_outlook(adding=offer.cost),
+    }
     return render(request, "inventory/purchase_confirm.html", context)
 
 
@@ -89,8 +98,16 @@ def purchase(request: HttpRequest) -> HttpResponse:
         messages.error(request, " ".join(form.errors.get("offer", ["Start again."])))
         return redirect("catalogue")
     offer, token = form.offer_and_token()
+    team = TeamForm(request.POST)
+    team.is_valid()  # a team too long to keep is refused here, with nothing bought
+    if team.errors:
+        messages.error(request, " ".join(team.errors["team"]))
+        return redirect("catalogue")
+    actor = Actor.from_request(request)
     try:
-        entry = number_purchase(actor=Actor.from_request(request), offer=offer, form_token=token)
+        entry = number_purchase(
+            actor=actor, offer=offer, form_token=token, team=team.cleaned_data["team"]
+        )
     except OperationRefused as refusal:
         return refused(request, refusal, fallback=reverse("catalogue"))
     return redirect("operation", pk=entry.pk)

@@ -13,7 +13,7 @@ from inventory.audit import Actor
 from inventory.decorators import permission_required
 from inventory.forms import AnnotateForm, CancelForm, ConfigureForm, SignedChangeForm
 from inventory.models import OwnedNumber
-from inventory.services import cancel, configure, numbers
+from inventory.services import cancel, configure, numbers, pricing
 from inventory.services.cache import configuration_of, local_fields_of
 from inventory.services.operations import OperationRefused
 from inventory.views.operations import refused
@@ -34,6 +34,8 @@ def _number_page(request, msisdn: str, *, notes: AnnotateForm | None = None, sta
     if number is not None and notes is None:
         notes = AnnotateForm(initial=local_fields_of(number))
     context = {"number": number, "msisdn": msisdn, "history": history[:100], "notes": notes}
+    if number is not None:
+        context["price"] = pricing.number_price(number)
     return render(request, "inventory/number.html", context, status=status)
 
 
