@@ -516,7 +516,7 @@ def budget_set(*, actor: Actor, team: str, amount: Decimal | None) -> None:
         if before == after:
             return
         whose = f"the budget of {team}" if team else "the overall budget"
-        what = f"set to {eur(amount)} a month" if amount is not None else "removed"
+        what = f"was set to {eur(amount)} a month" if amount is not None else "was removed"
         audit_append(
             action=Action.BUDGET,
             actor=actor,
