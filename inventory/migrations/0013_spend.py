@@ -5,6 +5,7 @@ from decimal import Decimal, InvalidOperation
 import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
+from django.utils import timezone
 
 from inventory import spend_tally
 
@@ -42,7 +43,8 @@ def price_the_cache(apps, schema_editor):
             effective_monthly_cost=price, price_source="listed"
         )
     for row in OwnedNumber.objects.filter(purchased_at__isnull=False).only("pk", "purchased_at"):
-        OwnedNumber.objects.filter(pk=row.pk).update(renewal_day=row.purchased_at.day)
+        day = timezone.localtime(row.purchased_at).day
+        OwnedNumber.objects.filter(pk=row.pk).update(renewal_day=day)
     spend_tally.install(schema_editor.connection)
     spend_tally.tally_recount(schema_editor.connection)
 

@@ -132,7 +132,8 @@ def price_columns(row: OwnedNumber, rate: RateCard | None) -> dict:
     return {
         "effective_monthly_cost": price.monthly,
         "price_source": price.source,
-        "renewal_day": row.purchased_at.day if row.purchased_at else None,
+        # Days of the month as people there count them (the dashboard's dates are local too).
+        "renewal_day": timezone.localtime(row.purchased_at).day if row.purchased_at else None,
     }
 
 
