@@ -166,9 +166,9 @@ def quota_in_words(call: str, quota) -> QuotaWords:
         window = "in this window"
     if quota.remaining is not None:
         calls = "call" if quota.limit == 1 else "calls"
-        left = f"{quota.remaining} of {quota.limit} {calls} left {window}"
+        left = f"{quota.remaining:,} of {quota.limit:,} {calls} left {window}"
     elif quota.limit is not None:
-        left = f"at most {quota.limit} calls {window}; how many are used is not said"
+        left = f"at most {quota.limit:,} calls {window}; how many are used is not said"
     else:
         left = "the API did not say how many calls are left"
     resets = ""
