@@ -53,6 +53,7 @@ def fill(sandbox_url: str) -> dict:
         cache_statistics_refresh,
         inventory_changed,
     )
+    from inventory.services.pricing import prices_refresh
 
     owned = requests.get(f"{sandbox_url}/_sandbox/state", timeout=120).json()["owned"]
     started = time.monotonic()
@@ -69,6 +70,7 @@ def fill(sandbox_url: str) -> dict:
     with transaction.atomic():
         OwnedNumber.objects.all().delete()
         OwnedNumber.objects.bulk_create(rows, batch_size=2000)
+        prices_refresh()  # as the sync prices what it writes (the tally follows by trigger)
         SyncRun.objects.create(
             status=SyncRun.Status.SUCCEEDED,
             started_at=now,

@@ -123,9 +123,13 @@ class PageUser(PortalUser):
         self.page(
             path,
             name=kind,
-            marker=b'data-testid="totals"',
+            marker=PAGE_MARKERS.get(kind, b'data-testid="totals"'),
             headers={"X-Request-ID": f"{self.request_id.format(kind=kind)}.{self.turn}"},
         )
+
+
+# What shows a page is the one asked for: the inventory's totals, the dashboard's spend.
+PAGE_MARKERS = {"home": b'data-testid="spend-now"'}
 
 
 class _Sequence(PortalUser):

@@ -63,7 +63,8 @@ def source_version() -> str:
     return f"commit {head}" + ("" if clean else " plus uncommitted changes")
 
 
-PAGE_KINDS = ("plain", "filtered", "last")
+# "home" is the dashboard, which the inventory's budget covers too (DESIGN §7).
+PAGE_KINDS = ("plain", "filtered", "last", "home")
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ def inventory_paths(size: int) -> dict[str, str]:
         "plain": "/inventory/",
         "filtered": f"/inventory/?{FILTER}",
         "last": f"/inventory/?page={last}",
+        "home": "/",
     }
 
 
@@ -578,7 +580,7 @@ class Bench:
         lines += [
             "",
             "Pages: plain `/inventory/`; filtered `/inventory/?" + FILTER + "`; last: the last "
-            "page of 50, taken in turn by one client for "
+            "page of 50; home: the dashboard `/`; taken in turn by one client for "
             f"{self.plan.latency_run_s * len(PAGE_KINDS):.0f} s. p50/p95: response times at the "
             "client (locust); gunicorn p50/p95: the server's own time for the same requests, "
             "from its access log (whole milliseconds). Queries and DB time: Django test client "

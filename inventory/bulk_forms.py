@@ -106,6 +106,14 @@ class BatchConfirmForm(forms.Form):
         max_length=2000,
         required=False,
     )
+    # A bulk purchase: the team the numbers are for (optional; its budget applies).
+    team = forms.CharField(
+        label="For team",
+        max_length=100,
+        required=False,
+        strip=True,
+        help_text="Optional. The numbers get this team, and the team's budget applies.",
+    )
 
 
 class DestinationForm(forms.ModelForm):

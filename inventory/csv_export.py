@@ -4,6 +4,8 @@ import csv
 import json
 from collections.abc import Iterable, Iterator
 
+from inventory.models import ESTIMATED_SOURCES
+
 
 class _Echo:
     """A file-like object whose write() hands the line back instead of storing it."""
@@ -26,23 +28,27 @@ def _safe(value) -> str:
 
 
 INVENTORY_HEADER = [
-    "msisdn", "country", "type", "features", "monthly_cost_eur", "setup_cost_eur",
-    "purchased_at", "label", "team", "mo_http_url", "voice_callback_type",
-    "voice_callback_value", "voice_status_callback",
-]  # fmt: skip
+    *("msisdn", "country", "type", "features", "monthly_cost_eur", "price_source"),
+    *("price_estimated", "setup_cost_eur", "purchased_at", "label", "team", "mo_http_url"),
+    *("voice_callback_type", "voice_callback_value", "voice_status_callback"),
+]
+
+
+def _inventory_row(n) -> list:
+    return [
+        *(n.msisdn, n.country, n.type, " ".join(n.features), n.effective_monthly_cost),
+        *(n.price_source, "yes" if n.price_source in ESTIMATED_SOURCES else "no", n.setup_cost),
+        n.purchased_at.isoformat() if n.purchased_at else "",
+        *(n.label, n.team, n.mo_http_url, n.voice_callback_type, n.voice_callback_value),
+        n.voice_status_callback,
+    ]
 
 
 def csv_rows(numbers) -> Iterator[str]:
-    return stream_csv(
-        INVENTORY_HEADER,
-        (
-            [n.msisdn, n.country, n.type, " ".join(n.features), n.monthly_cost, n.setup_cost,
-             n.purchased_at.isoformat() if n.purchased_at else "", n.label, n.team,
-             n.mo_http_url, n.voice_callback_type, n.voice_callback_value,
-             n.voice_status_callback]
-            for n in numbers
-        ),
-    )  # fmt: skip
+    """monthly_cost_eur is the price the portal counts; price_source says where it is from
+    (bought, listed, contract, catalogue, or empty: unknown); setup_cost_eur is what the
+    portal paid to set the number up, when it bought it."""
+    return stream_csv(INVENTORY_HEADER, (_inventory_row(n) for n in numbers))
 
 
 BATCH_HEADER = [

@@ -28,6 +28,21 @@ class VoiceCallbackType(models.TextChoices):
     APP = "app", "Application"
 
 
+class PriceSource(models.TextChoices):
+    """Where a number's monthly price comes from, best first (see services/pricing.py)."""
+
+    BOUGHT = "bought", "Bought through the portal"
+    LISTED = "listed", "Listed by the account"
+    CONTRACT = "contract", "Contract price on the rate card"
+    CATALOGUE = "catalogue", "Catalogue price on the rate card"
+    UNKNOWN = "", "Unknown"
+
+
+# Prices from the rate card are estimates: the price of the number's country and type, not
+# of the number itself.
+ESTIMATED_SOURCES = (PriceSource.CONTRACT, PriceSource.CATALOGUE)
+
+
 class OwnedNumber(models.Model):
     """One number the account owns, as last seen in the API, plus what only the portal knows."""
 
@@ -82,6 +97,18 @@ class OwnedNumber(models.Model):
     )
     protected_at = models.DateTimeField(null=True, blank=True)
 
+    # The price the portal counts for this number and where it comes from: the price it was
+    # bought for, else the one the account lists, else the rate card's. Kept up to date by
+    # every write (services/pricing.py), so sorting and totals never work it out per row.
+    effective_monthly_cost = models.DecimalField(
+        "monthly price", max_digits=10, decimal_places=4, null=True, blank=True
+    )
+    price_source = models.CharField(
+        max_length=10, choices=PriceSource.choices, blank=True, default=PriceSource.UNKNOWN
+    )
+    # The day of the month the number renews (its purchase's), when the portal bought it.
+    renewal_day = models.PositiveSmallIntegerField(null=True, blank=True)
+
     first_seen_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -95,6 +122,8 @@ class OwnedNumber(models.Model):
             models.Index(fields=["type", "msisdn"]),
             models.Index(fields=["purchased_at"]),
             models.Index(fields=["monthly_cost"]),
+            models.Index(fields=["effective_monthly_cost", "msisdn"]),
+            models.Index(fields=["renewal_day", "msisdn"]),
         ]
         permissions = [
             ("browse_catalogue", "Can search the numbers on sale"),
@@ -184,6 +213,8 @@ class Action(models.TextChoices):
     WEBHOOK = "webhook", "Notification webhook changed"
     TOKEN_CREATED = "token_created", "API token created"
     TOKEN_REVOKED = "token_revoked", "API token revoked"
+    RATE_CARD = "rate_card", "Rate card changed"
+    BUDGET = "budget", "Budget changed"
 
 
 class Outcome(models.TextChoices):
@@ -944,3 +975,140 @@ class IdempotencyKey(models.Model):
     @property
     def is_answered(self) -> bool:
         return self.status_code is not None
+
+
+# --- spend: prices, budgets and the figures the dashboard shows -----------------------------
+
+
+class RateCard(models.Model):
+    """The monthly and setup price of a country and type: as the catalogue last showed it
+    (with the date), and the company's contract price when someone set one. The contract
+    price wins; numbers with no price of their own are priced from here (as estimates)."""
+
+    country = models.CharField(max_length=2)
+    type = models.CharField(max_length=20, choices=NumberType.choices)
+    catalogue_monthly_cost = models.DecimalField(
+        max_digits=10, decimal_places=4, null=True, blank=True
+    )
+    catalogue_setup_cost = models.DecimalField(
+        max_digits=10, decimal_places=4, null=True, blank=True
+    )
+    catalogue_seen_at = models.DateTimeField(null=True, blank=True)
+    # When the catalogue was last asked, whether or not it had numbers of this kind on sale.
+    catalogue_checked_at = models.DateTimeField(null=True, blank=True)
+    contract_monthly_cost = models.DecimalField(
+        max_digits=10, decimal_places=4, null=True, blank=True
+    )
+    contract_setup_cost = models.DecimalField(
+        max_digits=10, decimal_places=4, null=True, blank=True
+    )
+    contract_set_at = models.DateTimeField(null=True, blank=True)
+    contract_set_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["country", "type"]
+        constraints = [
+            models.UniqueConstraint(fields=["country", "type"], name="one_rate_per_country_type")
+        ]
+
+    def __str__(self):
+        return f"rate card {self.country} {self.type}"
+
+    @property
+    def has_contract(self) -> bool:
+        return self.contract_monthly_cost is not None
+
+    @property
+    def monthly_cost(self):
+        return self.contract_monthly_cost if self.has_contract else self.catalogue_monthly_cost
+
+    @property
+    def setup_cost(self):
+        return self.contract_setup_cost if self.has_contract else self.catalogue_setup_cost
+
+    @property
+    def source(self) -> str:
+        if self.has_contract:
+            return PriceSource.CONTRACT
+        if self.catalogue_monthly_cost is not None:
+            return PriceSource.CATALOGUE
+        return PriceSource.UNKNOWN
+
+
+class RateCardRefresh(models.Model):
+    """One run of the task that asks the catalogue for the price of each country and type
+    the account holds."""
+
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    asked = models.PositiveIntegerField(default=0)
+    learned = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"rate card refresh {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class SpendTally(models.Model):
+    """How many numbers and what they cost a month, per country, type, team, price source
+    and whether they route anywhere. Kept by database triggers on every write to the
+    owned-number cache (inventory/spend_tally.py), so the dashboard reads a few rows
+    instead of counting the cache. Money in ten-thousandths of a euro: sums stay exact."""
+
+    country = models.CharField(max_length=2)
+    type = models.CharField(max_length=20)
+    team = models.CharField(max_length=100)
+    price_source = models.CharField(max_length=10)
+    routed = models.BooleanField()
+    numbers = models.BigIntegerField(default=0)
+    monthly_units = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["country", "type", "team", "price_source", "routed"],
+                name="one_tally_per_group",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.numbers} × {self.country} {self.type} {self.team or '(no team)'}"
+
+
+class SpendSnapshot(models.Model):
+    """The account's numbers and monthly spend in one month, for the dashboard's history:
+    recorded at most once a day (by syncs and the task workers), the month's last
+    recording standing for the month."""
+
+    month = models.DateField(unique=True)  # the first day of the month
+    numbers = models.PositiveIntegerField(default=0)
+    monthly_total = models.DecimalField(max_digits=14, decimal_places=4, default=0)
+    estimated_total = models.DecimalField(max_digits=14, decimal_places=4, default=0)
+    purchases = models.PositiveIntegerField(default=0)
+    cancellations = models.PositiveIntegerField(default=0)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["month"]
+
+    def __str__(self):
+        return f"spend in {self.month:%B %Y}"
+
+
+class Budget(models.Model):
+    """A monthly budget: the whole account's (team "") or one team's. Set by superusers:
+    a budget limits what operators spend, so it is not theirs to move."""
+
+    team = models.CharField(max_length=100, unique=True, blank=True)
+    monthly_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    set_at = models.DateTimeField(default=timezone.now)
+    set_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["team"]
+
+    def __str__(self):
+        return f"budget {self.team or 'overall'}: {self.monthly_amount}"

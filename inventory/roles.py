@@ -11,6 +11,7 @@ ROLES = {
         "sync_numbers",
         "annotate_number",
         "protect_number",
+        "change_ratecard",
     ],
     "Auditor": ["review_audit", "view_operation"],
     # The second pair of eyes on purchases: sees what a viewer sees, and decides on the

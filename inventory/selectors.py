@@ -3,6 +3,7 @@ the API (the API connection's state is in `inventory.health`)."""
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import ipaddress
 import re
@@ -32,12 +33,14 @@ from django.utils import timezone
 
 from inventory import phone
 from inventory.models import (
+    ESTIMATED_SOURCES,
     Action,
     ApiToken,
     ApprovalRules,
     AuditChainHead,
     Batch,
     BatchItem,
+    Budget,
     Destination,
     Event,
     NotificationDelivery,
@@ -45,8 +48,13 @@ from inventory.models import (
     Operation,
     Outcome,
     OwnedNumber,
+    PriceSource,
     PurchaseRequest,
+    RateCard,
+    RateCardRefresh,
     SelectionItem,
+    SpendSnapshot,
+    SpendTally,
     SyncRun,
     Webhook,
 )
@@ -158,6 +166,8 @@ def _routed_to(destination_id: int) -> Q:
 
 
 _NULLABLE_SORTS = {"monthly_cost", "purchased_at"}
+# Sorting by price sorts by the price the portal counts (bought, listed or rate card).
+_SORT_COLUMNS = {"monthly_cost": "effective_monthly_cost"}
 
 
 def _ordering(sort: str):
@@ -170,7 +180,7 @@ def _ordering(sort: str):
         return rank.desc() if sort.startswith("-") else rank.asc()
     if name not in _NULLABLE_SORTS:
         return sort
-    column = F(name)
+    column = F(_SORT_COLUMNS.get(name, name))
     return column.desc(nulls_last=True) if sort.startswith("-") else column.asc(nulls_last=True)
 
 
@@ -183,16 +193,31 @@ def _country_name_rank() -> Case:
 @dataclass(frozen=True)
 class InventorySummary:
     count: int
-    priced: int  # how many of them have a price the portal knows
+    priced: int  # how many of them have a price (of any source)
     monthly_total: Decimal
+    estimated: int = 0  # how many of those are priced from the rate card
+    estimated_total: Decimal = Decimal(0)
+
+    @property
+    def unpriced(self) -> int:
+        return self.count - self.priced
 
 
 def inventory_summary(*, numbers: QuerySet[OwnedNumber]) -> InventorySummary:
+    estimate = Q(price_source__in=ESTIMATED_SOURCES)
     totals = numbers.order_by().aggregate(
-        count=Count("id"), priced=Count("monthly_cost"), total=Sum("monthly_cost")
+        count=Count("id"),
+        priced=Count("effective_monthly_cost"),
+        total=Sum("effective_monthly_cost"),
+        estimated=Count("id", filter=estimate),
+        estimated_total=Sum("effective_monthly_cost", filter=estimate),
     )
     return InventorySummary(
-        count=totals["count"], priced=totals["priced"], monthly_total=totals["total"] or Decimal(0)
+        count=totals["count"],
+        priced=totals["priced"],
+        monthly_total=totals["total"] or Decimal(0),
+        estimated=totals["estimated"],
+        estimated_total=totals["estimated_total"] or Decimal(0),
     )
 
 
@@ -341,20 +366,26 @@ def sync_progress() -> dict:
 
 @dataclass(frozen=True)
 class InventoryOverview:
-    """The home page's view of the inventory."""
+    """What needs attention, on the home page: operations whose outcome is unknown, and
+    operations interrupted mid-call."""
 
-    summary: InventorySummary
     sync: SyncStatus
     unsettled: list[Operation]
     interrupted: list[Operation] = field(default_factory=list)
 
 
 def inventory_overview() -> InventoryOverview:
+    """Both lists from one query (the home page keeps within the inventory's budget)."""
+    cutoff = timezone.now() - settings.PENDING_STALE_AFTER
+    entries = Operation.objects.filter(
+        Q(outcome=Outcome.UNKNOWN, settlement__isnull=True)
+        | Q(outcome=Outcome.PENDING, created_at__lt=cutoff)
+    ).order_by("-seq")[:20]
+    entries = list(entries)
     return InventoryOverview(
-        summary=inventory_totals(filters=InventoryFilter()),
         sync=sync_status(),
-        unsettled=list(unsettled_operations()[:10]),
-        interrupted=list(interrupted_operations()[:10]),
+        unsettled=[e for e in entries if e.outcome == Outcome.UNKNOWN][:10],
+        interrupted=[e for e in entries if e.outcome == Outcome.PENDING][:10],
     )
 
 
@@ -759,3 +790,241 @@ def notification_failures_recent(*, limit: int = 50) -> list[NotificationDeliver
     return list(
         deliveries.select_related("notification", "webhook").order_by("-created_at", "-pk")[:limit]
     )
+
+
+# --- spend: the dashboard, the rate card, budgets -------------------------------------------
+# The dashboard reads the tally the database keeps (SpendTally: a few dozen rows), the monthly
+# snapshots and the budgets, never the cache itself; and remembers what it read until the
+# next write to the cache, the rate card or the budgets.
+
+DASHBOARD_SECONDS = 300
+RENEWALS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class SpendShare:
+    key: str  # a country code, a number type or a team ("" for none)
+    numbers: int
+    monthly_total: Decimal
+
+
+@dataclass(frozen=True)
+class MonthSpend:
+    month: date
+    numbers: int
+    monthly_total: Decimal
+    purchases: int
+    cancellations: int
+
+
+@dataclass(frozen=True)
+class Renewal:
+    on: date
+    msisdn: str
+    monthly_cost: Decimal | None
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    team: str  # "" for the overall budget
+    budget: Decimal
+    spend: Decimal
+
+    @property
+    def over(self) -> bool:
+        return self.spend > self.budget
+
+    @property
+    def percent(self) -> int:
+        return int(self.spend * 100 / self.budget) if self.budget else 100
+
+
+@dataclass(frozen=True)
+class SpendDashboard:
+    numbers: int
+    priced: int
+    monthly_total: Decimal
+    estimated: int  # numbers priced from the rate card
+    estimated_total: Decimal
+    by_country: list[SpendShare]
+    by_type: list[SpendShare]
+    by_team: list[SpendShare]
+    unrouted: int  # numbers that cost money and route nowhere
+    unrouted_total: Decimal
+    history: list[MonthSpend]
+    renewals: list[Renewal]  # the next few
+    renewing: int  # numbers whose renewal date is known (each renews once in 30 days)
+    renewing_total: Decimal
+    budgets: list[BudgetStatus]
+
+    @property
+    def unpriced(self) -> int:
+        return self.numbers - self.priced
+
+    @property
+    def over_budget(self) -> list[BudgetStatus]:
+        return [budget for budget in self.budgets if budget.over]
+
+
+def _units(value: int | None) -> Decimal:
+    return (Decimal(value or 0) / 10000).quantize(Decimal("0.0001"))
+
+
+def _shares(groups, key) -> list[SpendShare]:
+    """Tally groups added up by one dimension, dearest first."""
+    sums: dict[str, list[int]] = {}
+    for group in groups:
+        totals = sums.setdefault(key(group), [0, 0])
+        totals[0] += group.numbers
+        totals[1] += group.monthly_units
+    shares = [SpendShare(k, n, _units(units)) for k, (n, units) in sums.items() if n]
+    return sorted(shares, key=lambda share: (-share.monthly_total, -share.numbers, share.key))
+
+
+def next_renewal(day: int, today: date) -> date:
+    """The next monthly anniversary on or after `today` of a purchase on `day` (the last
+    day of a shorter month stands in for the 29th to 31st)."""
+    year, month = today.year, today.month
+    if day < today.day:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    last = calendar.monthrange(year, month)[1]
+    return date(year, month, min(day, last))
+
+
+def _renewals(today: date) -> list[Renewal]:
+    """The next renewals: from today's day of the month on, then from the 1st (two reads
+    of the renewal-day index)."""
+    columns = ("msisdn", "renewal_day", "effective_monthly_cost")
+    later = OwnedNumber.objects.filter(renewal_day__gte=today.day).order_by("renewal_day", "msisdn")
+    rows = list(later.only(*columns)[:RENEWALS_SHOWN])
+    if len(rows) < RENEWALS_SHOWN:
+        sooner = OwnedNumber.objects.filter(renewal_day__lt=today.day)
+        sooner = sooner.order_by("renewal_day", "msisdn").only(*columns)
+        rows += list(sooner[: RENEWALS_SHOWN - len(rows)])
+    return [
+        Renewal(next_renewal(row.renewal_day, today), row.msisdn, row.effective_monthly_cost)
+        for row in rows
+    ]
+
+
+def _history(today: date, now_numbers: int, now_total: Decimal) -> list[MonthSpend]:
+    """The last 12 months as recorded; this month with today's figures."""
+    this_month = today.replace(day=1)
+    first = (this_month - timedelta(days=335)).replace(day=1)
+    months = {
+        snap.month: MonthSpend(
+            snap.month, snap.numbers, snap.monthly_total, snap.purchases, snap.cancellations
+        )
+        for snap in SpendSnapshot.objects.filter(month__gte=first)
+    }
+    current = months.get(this_month)
+    months[this_month] = MonthSpend(
+        this_month,
+        now_numbers,
+        now_total,
+        current.purchases if current else 0,
+        current.cancellations if current else 0,
+    )
+    return [months[month] for month in sorted(months)]
+
+
+def spend_dashboard() -> SpendDashboard:
+    """The dashboard's figures, read again only after a write changed them."""
+    version = cache.get_or_set(INVENTORY_VERSION_KEY, uuid.uuid4().hex, None)
+    today = timezone.localdate()
+    key = f"spend:dashboard:{version}:{today.isoformat()}"
+    dashboard = cache.get(key)
+    if dashboard is None:
+        dashboard = spend_dashboard_from_database(today=today)
+        cache.set(key, dashboard, timeout=DASHBOARD_SECONDS)
+    return dashboard
+
+
+def spend_dashboard_from_database(*, today: date) -> SpendDashboard:
+    groups = list(SpendTally.objects.filter(numbers__gt=0))
+    priced = [g for g in groups if g.price_source]
+    estimated = [g for g in groups if g.price_source in ESTIMATED_SOURCES]
+    unrouted = [g for g in groups if not g.routed and g.monthly_units > 0]
+    bought = [g for g in groups if g.price_source == PriceSource.BOUGHT]
+    total = _units(sum(g.monthly_units for g in groups))
+    numbers = sum(g.numbers for g in groups)
+    by_team = _shares(groups, lambda g: g.team)
+    team_spend = {share.key: share.monthly_total for share in by_team}
+    budgets = [
+        BudgetStatus(b.team, b.monthly_amount, total if not b.team else team_spend.get(b.team, 0))
+        for b in Budget.objects.order_by("team")
+    ]
+    return SpendDashboard(
+        numbers=numbers,
+        priced=sum(g.numbers for g in priced),
+        monthly_total=total,
+        estimated=sum(g.numbers for g in estimated),
+        estimated_total=_units(sum(g.monthly_units for g in estimated)),
+        by_country=_shares(groups, lambda g: g.country),
+        by_type=_shares(groups, lambda g: g.type),
+        by_team=by_team,
+        unrouted=sum(g.numbers for g in unrouted),
+        unrouted_total=_units(sum(g.monthly_units for g in unrouted)),
+        history=_history(today, numbers, total),
+        renewals=_renewals(today) if bought else [],
+        renewing=sum(g.numbers for g in bought),
+        renewing_total=_units(sum(g.monthly_units for g in bought)),
+        budgets=budgets,
+    )
+
+
+def rate_card_rows() -> list[RateCard]:
+    return list(RateCard.objects.order_by("country", "type"))
+
+
+def rate_card_refreshes(*, limit: int = 5) -> list[RateCardRefresh]:
+    return list(RateCardRefresh.objects.order_by("-started_at")[:limit])
+
+
+def budgets() -> list[Budget]:
+    return list(Budget.objects.order_by("team"))
+
+
+def team_names(*, limit: int = 200) -> list[str]:
+    """Teams people use (from the tally) and teams with a budget, for pickers."""
+    used = SpendTally.objects.filter(numbers__gt=0).exclude(team="").values_list("team", flat=True)
+    budgeted = Budget.objects.exclude(team="").values_list("team", flat=True)
+    return sorted(set(used) | set(budgeted))[:limit]
+
+
+# --- system status --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskQueue:
+    queued: int
+    running: int
+    failed: int  # in the last day
+    failures: list  # the latest few failed tasks (DBTaskResult)
+
+
+def task_queue() -> TaskQueue:
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    since = timezone.now() - timedelta(days=1)
+    counts = dict(
+        DBTaskResult.objects.filter(
+            Q(status__in=[TaskResultStatus.READY, TaskResultStatus.RUNNING])
+            | Q(status=TaskResultStatus.FAILED, finished_at__gte=since)
+        )
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    failures = DBTaskResult.objects.filter(status=TaskResultStatus.FAILED).order_by("-finished_at")
+    return TaskQueue(
+        queued=counts.get(TaskResultStatus.READY, 0),
+        running=counts.get(TaskResultStatus.RUNNING, 0),
+        failed=counts.get(TaskResultStatus.FAILED, 0),
+        failures=list(failures[:5]),
+    )
+
+
+def syncs_recent(*, limit: int = 10) -> list[SyncRun]:
+    return list(SyncRun.objects.order_by("-requested_at", "-pk")[:limit])

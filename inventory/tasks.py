@@ -20,6 +20,7 @@ from inventory.services import (
     batches,
     notifications,
     operations,
+    pricing,
     purchase,
     settlement,
     sync,
@@ -126,3 +127,11 @@ def notification_deliver_task(*, delivery_id: int) -> str:
     """One attempt at delivering one notification; a failure queues the next attempt."""
     delivery = notifications.notification_deliver(delivery_id=delivery_id)
     return delivery.get_status_display() if delivery is not None else "No such delivery."
+
+
+@background.does("rate card refresh")
+@task()
+def rate_card_refresh_task() -> str:
+    """Ask the catalogue for the price of each kind of number the account holds (those not
+    asked about today); safe to run again: a second run finds nothing due."""
+    return pricing.rate_card_refresh().message

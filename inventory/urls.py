@@ -14,6 +14,8 @@ from inventory.views import (
     operations,
     profile,
     selection,
+    spend,
+    system,
 )
 
 MSISDN = r"(?P<msisdn>[1-9][0-9]{6,14})"
@@ -91,6 +93,11 @@ urlpatterns = [
     path("profile/", profile.profile, name="profile"),
     path("profile/tokens/", profile.token_create, name="token-create"),
     path("profile/tokens/<int:pk>/revoke/", profile.token_revoke, name="token-revoke"),
+    path("rate-card/", spend.rate_card, name="rate-card"),
+    path("rate-card/edit/", spend.rate_card_edit, name="rate-card-edit"),
+    path("rate-card/import/", spend.rate_card_import, name="rate-card-import"),
+    path("budgets/", spend.budgets, name="budgets"),
+    path("system/", system.system_status, name="system-status"),
     path("audit/", audit.audit_list, name="audit"),
     path("audit/export.csv", audit.audit_csv, name="audit-csv"),
     path("audit/<int:seq>/", audit.audit_entry, name="audit-entry"),

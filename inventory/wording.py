@@ -143,3 +143,58 @@ def money(amount) -> str:
         return f"€{Decimal(amount):,.2f}"
     except InvalidOperation:
         return str(amount)
+
+
+# The kinds of API call, as people say them (the system status page's quota figures).
+CALL_NAMES = {
+    "GET /number/search": "Catalogue searches",
+    "GET /account/numbers": "Listing the account's numbers",
+    "POST /number/buy": "Buying numbers",
+    "POST /number/cancel": "Cancelling numbers",
+    "POST /number/update": "Changing numbers",
+    "POST token endpoint": "Access tokens",
+}
+_WINDOW_UNITS = {"second", "minute", "hour", "day", "week"}
+
+
+@dataclass(frozen=True)
+class QuotaWords:
+    call: str  # the API's name of the call, for the technically minded
+    name: str
+    left: str
+    resets: str
+    seen: str
+
+
+def quota_in_words(call: str, quota) -> QuotaWords:
+    """ "2 of 3 calls left this second", "the window resets at 10:02:03 (in 4 seconds)"."""
+    unit = (quota.time_unit or "").strip().lower().rstrip("s")
+    if quota.interval and quota.interval != 1 and unit in _WINDOW_UNITS:
+        window = f"in this window of {quota.interval} {unit}s"
+    elif unit in _WINDOW_UNITS:
+        window = f"this {unit}"
+    else:
+        window = "in this window"
+    if quota.remaining is not None:
+        calls = "call" if quota.limit == 1 else "calls"
+        left = f"{quota.remaining:,} of {quota.limit:,} {calls} left {window}"
+    elif quota.limit is not None:
+        left = f"at most {quota.limit:,} calls {window}; how many are used is not said"
+    else:
+        left = "the API did not say how many calls are left"
+    resets = ""
+    if quota.reset_at is not None:
+        seconds = (quota.reset_at - timezone.now()).total_seconds()
+        when = timezone.localtime(quota.reset_at).strftime("%H:%M:%S")
+        if seconds > 0:
+            resets = f"The window resets at {when} (in {_seconds(seconds)})."
+        else:
+            resets = f"The window reset at {when}: all calls are available again."
+    return QuotaWords(call, CALL_NAMES.get(call, call), left, resets, ago(quota.seen_at))
+
+
+def _seconds(seconds: float) -> str:
+    whole = max(1, round(seconds))
+    if whole < 120:
+        return f"{whole} second{'' if whole == 1 else 's'}"
+    return f"{round(whole / 60)} minutes"

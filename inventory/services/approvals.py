@@ -31,7 +31,7 @@ from inventory.models import (
     PurchaseRequest,
     PurchaseRequestItem,
 )
-from inventory.services import background, batches, notifications, purchase
+from inventory.services import background, batches, notifications, pricing, purchase
 from inventory.services.catalogue import catalogue_offer
 from inventory.services.operations import OperationRefused, ServiceError
 from inventory.services.settlement import operation_resume
@@ -52,15 +52,15 @@ class ApprovalRefused(ServiceError):
 # --- the rules ------------------------------------------------------------------------------
 
 
-def budget_exceeded(*, actor: Actor, count: int, setup: Decimal, monthly: Decimal) -> str:
-    """The budget check: the sentence saying how this purchase would take the buyer's team
-    over its budget, or "" when it would not (or no budgets are kept). Budgets are kept by
-    services/pricing.py: this is the one place that asks it."""
-    return ""
+def budget_exceeded(*, monthly: Decimal, team: str = "") -> str:
+    """The budget check: the sentence saying how this purchase would take the spend over a
+    budget (the team's, or the overall one), or "" when it would not (or no budgets are
+    kept). Budgets are kept by services/pricing.py: this is the one place that asks it."""
+    return pricing.budget_refusal(adding=monthly, team=team)
 
 
 def purchase_needs_approval(
-    *, actor: Actor, count: int, setup: Decimal | None, monthly: Decimal | None
+    *, actor: Actor, count: int, setup: Decimal | None, monthly: Decimal | None, team: str = ""
 ) -> str:
     """Which rule holds this purchase back, as a sentence for the requester and the
     approver; "" when it needs no approval. `count` numbers, costing `setup` now and
@@ -80,9 +80,7 @@ def purchase_needs_approval(
             f"month) need approval: this one comes to {wording.money(first)}."
         )
     if rules.over_budget:
-        over = budget_exceeded(
-            actor=actor, count=count, setup=setup or Decimal(0), monthly=monthly or Decimal(0)
-        )
+        over = budget_exceeded(monthly=monthly or Decimal(0), team=team)
         if over:
             return f"{_sentence(over)} Purchases over budget need approval."
     return ""

@@ -33,7 +33,7 @@ from inventory.models import (
     PurchaseRequest,
     SelectionItem,
 )
-from inventory.services import background, notifications
+from inventory.services import background, notifications, pricing
 from inventory.services.cache import configuration_of
 from inventory.services.cancel import Cancel, protected_refusal
 from inventory.services.catalogue import catalogue_offer
@@ -294,11 +294,15 @@ def batch_totals(batch: Batch) -> BatchTotals:
     )
 
 
-def batch_confirm(*, actor: Actor, batch_id: int, typed: str = "", reason: str = "") -> Batch:
+def batch_confirm(
+    *, actor: Actor, batch_id: int, typed: str = "", reason: str = "", team: str = ""
+) -> Batch:
     """Start a reviewed batch. Confirming again (a double click, the back button) changes
     nothing and shows the batch as it stands. A cancellation needs `typed` to say
-    "cancel N" for its N numbers. A purchase the approval rules hold back waits for an
-    approver instead, with the requester's `reason` (ApprovalRequired without one)."""
+    "cancel N" for its N numbers. A purchase is bought for `team` when given; one the
+    approval rules hold back waits for an approver instead, with the requester's `reason`
+    (ApprovalRequired without one); one that would take the spend over a budget, and that
+    no rule sends for approval, is refused."""
     batch = _own_batch(actor, batch_id)
     if batch.status != Batch.Status.REVIEW:
         return batch
@@ -314,39 +318,55 @@ def batch_confirm(*, actor: Actor, batch_id: int, typed: str = "", reason: str =
         from inventory.services import approvals  # approvals start batches
 
         rule = approvals.purchase_needs_approval(
-            actor=actor, count=totals.count, setup=totals.setup, monthly=totals.monthly
+            actor=actor, count=totals.count, setup=totals.setup, monthly=totals.monthly, team=team
         )
         if rule:
+            if team:  # the request waits with the team it is for
+                Batch.objects.filter(pk=batch.pk).update(changes={**batch.changes, "team": team})
+                batch.refresh_from_db()
             batch = approvals.batch_request_create(
                 actor=actor, batch=batch, rule=rule, reason=reason
             )
             _clear_selection(batch, actor=actor)
             return batch
-    batch = _start(batch, actor=actor, from_status=Batch.Status.REVIEW)
+    batch = _start(batch, actor=actor, from_status=Batch.Status.REVIEW, totals=totals, team=team)
     if batch.kind == Batch.Kind.PURCHASE:
         _clear_selection(batch, actor=actor)
     return batch
 
 
 def batch_start_approved(*, batch_id: int, actor: Actor, request_id: int) -> Batch:
-    """Start a bulk purchase an approver approved (`actor`: the approver)."""
+    """Start a bulk purchase an approver approved (`actor`: the approver). Its budget was
+    the approver's to weigh: it is not refused for it now."""
     batch = Batch.objects.get(pk=batch_id)
     if batch.status != Batch.Status.APPROVAL:
         return batch
-    if not batch_totals(batch).count:
+    totals = batch_totals(batch)
+    if not totals.count:
         raise BatchRefused("Nothing is left to buy: every number was left out.")
     return _start(
-        batch, actor=actor, from_status=Batch.Status.APPROVAL, approved_by_request=request_id
+        batch,
+        actor=actor,
+        from_status=Batch.Status.APPROVAL,
+        totals=totals,
+        approved_by_request=request_id,
     )
 
 
 def _start(
-    batch: Batch, *, actor: Actor, from_status: str, approved_by_request: int | None = None
+    batch: Batch,
+    *,
+    actor: Actor,
+    from_status: str,
+    totals: BatchTotals,
+    team: str = "",
+    approved_by_request: int | None = None,
 ) -> Batch:
+    changes = {**batch.changes, "team": team} if team else batch.changes
     try:
         with transaction.atomic():
             claimed = Batch.objects.filter(pk=batch.pk, status=from_status).update(
-                status=Batch.Status.QUEUED, confirmed_at=timezone.now()
+                status=Batch.Status.QUEUED, confirmed_at=timezone.now(), changes=changes
             )
             if not claimed:  # confirmed meanwhile by the same user in another tab
                 return Batch.objects.get(pk=batch.pk)
@@ -355,12 +375,19 @@ def _start(
             batch.entry = _record_confirmation(
                 batch, actor=actor, approved_by_request=approved_by_request
             )
+            # Under the trail's lock, as for one purchase; refused, the whole claim is undone.
+            refusal = "" if approved_by_request else _budget_refusal(batch, totals)
+            if refusal:
+                raise OverBudget(refusal)
             batch.task_id = background.enqueue("batch run", batch_id=batch.pk)
             batch.save(update_fields=["entry", "task_id"])
     except IntegrityError as clash:
         raise BatchRefused(
             "Another bulk operation took some of these numbers just now; review again."
         ) from clash
+    except OverBudget as refused:
+        _record_refusal(batch, totals, actor=actor, reason=str(refused))
+        raise
     return batch
 
 
@@ -368,6 +395,35 @@ def _clear_selection(batch: Batch, *, actor: Actor) -> None:
     SelectionItem.objects.filter(
         user=actor.user, msisdn__in=batch.items.values_list("msisdn", flat=True)
     ).delete()
+
+
+class OverBudget(BatchRefused):
+    pass
+
+
+def _record_refusal(batch: Batch, totals: BatchTotals, *, actor: Actor, reason: str) -> None:
+    """The refused confirmation is undone, and recorded as refused."""
+    audit_append(
+        action=Action.BATCH,
+        actor=actor,
+        outcome=Outcome.FAILED,
+        request={"batch": batch.pk, "kind": batch.kind, "numbers": _msisdns(batch)},
+        monthly_cost=totals.monthly,
+        setup_cost=totals.setup,
+        reason=reason,
+    )
+    batch.refresh_from_db()
+
+
+def _budget_refusal(batch: Batch, totals: BatchTotals) -> str:
+    if batch.kind != Batch.Kind.PURCHASE:
+        return ""
+    team = batch.changes.get("team", "")
+    return pricing.budget_refusal(adding=totals.monthly, team=team, excluding=_msisdns(batch))
+
+
+def _msisdns(batch: Batch) -> list[str]:
+    return list(batch.items.values_list("msisdn", flat=True))
 
 
 def _own_batch(actor: Actor, batch_id: int) -> Batch:
@@ -584,7 +640,7 @@ class BatchRunner:
                 cost=item.monthly_cost,
                 initial_price=item.setup_cost,
             )
-            return Purchase(offer=offer, **common)
+            return Purchase(offer=offer, team=self.batch.changes.get("team", ""), **common)
         if self.batch.kind == Batch.Kind.CONFIGURE:
             return Configure(
                 msisdn=item.msisdn, changes=self.batch.changes, reviewed=item.before, **common

@@ -14,6 +14,7 @@ from django.utils import timezone
 from inventory import api_client as api
 from inventory.models import Operation, OwnedNumber, RetiredNumber
 from inventory.selectors import INVENTORY_VERSION_KEY
+from inventory.services import pricing
 
 # The API's names for a number's configuration, and the cache's.
 CONFIG_FIELDS = {
@@ -153,8 +154,11 @@ def cache_purchase(
         purchased_at=entry.completed_at or timezone.now(),
         purchased_by_id=entry.actor_id,
     )
+    if (entry.after or {}).get("team"):  # bought for a team (and counted in its budget)
+        fields["team"] = entry.after["team"]
     OwnedNumber.objects.update_or_create(msisdn=entry.msisdn, defaults=fields)
     RetiredNumber.objects.filter(msisdn=entry.msisdn).delete()  # a new life, not the old one
+    pricing.number_reprice(msisdn=entry.msisdn)
     inventory_changed()
 
 
@@ -167,6 +171,7 @@ def cache_owned(found: api.OwnedNumber | None, *, sent: dict | None = None) -> N
     for name in WRITE_ONLY_FIELDS & (sent or {}).keys():
         fields[CONFIG_FIELDS[name]] = sent[name]
     OwnedNumber.objects.update_or_create(msisdn=found.msisdn, defaults=fields)
+    pricing.number_reprice(msisdn=found.msisdn)
     inventory_changed()
 
 

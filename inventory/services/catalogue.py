@@ -12,6 +12,7 @@ from django.core.cache import cache
 
 from inventory import api_client as api
 from inventory.selectors import STOCK_CACHE_KEY
+from inventory.services import pricing
 from inventory.services.operations import ApiProblem
 
 SOLD_KEY = "catalogue:sold:"
@@ -91,6 +92,8 @@ def catalogue_search(
         raise ApiProblem.from_error(error, doing="search") from error
     cache.set(key, page, timeout=settings.CATALOGUE_CACHE_SECONDS)
     catalogue_stock_seen(query=query, count=page.count)
+    if not query.pattern:  # a digit pattern may find only the dearer, memorable numbers
+        pricing.rate_card_learn_from_search(country=query.country, offers=page.items)
     return CatalogueResults(page=page, from_cache=False)
 
 

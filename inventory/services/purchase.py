@@ -5,6 +5,7 @@ from __future__ import annotations
 from inventory import api_client as api
 from inventory.audit import Actor
 from inventory.models import Action, Event, Operation, Outcome, OwnedNumber, PurchaseRequest
+from inventory.services import pricing
 from inventory.services.cache import cache_purchase
 from inventory.services.catalogue import catalogue_offer, catalogue_sold
 from inventory.services.operations import ApiOperation, Intent, Verdict, operation_replay
@@ -14,9 +15,14 @@ class Purchase(ApiOperation):
     action = Action.PURCHASE
     announced = Event.PURCHASE_DONE
 
-    def __init__(self, *, offer: api.AvailableNumber, **kwargs):
+    def __init__(
+        self, *, offer: api.AvailableNumber, team: str = "", approved: bool = False, **kwargs
+    ):
         super().__init__(**kwargs)
         self.offer = offer
+        self.team = team  # the team it is bought for, whose budget it counts against
+        # An approver weighed the budget already: an approved purchase is not refused for it.
+        self.approved = approved
 
     def intent(self) -> Intent:
         offer = self.offer
@@ -25,7 +31,11 @@ class Purchase(ApiOperation):
             country=offer.country,
             msisdn=offer.msisdn,
             request={"country": offer.country, "msisdn": offer.msisdn},
-            after={"type": offer.type, "features": list(offer.features)},
+            after={
+                "type": offer.type,
+                "features": list(offer.features),
+                **({"team": self.team} if self.team else {}),
+            },
             monthly_cost=offer.cost,
             setup_cost=offer.initial_price,
         )
@@ -33,7 +43,13 @@ class Purchase(ApiOperation):
     def refusal(self) -> str:
         if OwnedNumber.objects.filter(msisdn=self.offer.msisdn).exists():
             return "The account already owns this number; nothing was bought."
-        return ""
+        if self.approved:
+            return ""
+        # Checked inside the claim, under the trail's lock: purchases claimed meanwhile
+        # (pending, this one among them) count, so two at once cannot both slip under.
+        return pricing.budget_refusal(
+            adding=self.offer.cost, team=self.team, excluding=[self.offer.msisdn]
+        )
 
     def send(self) -> api.Confirmation:
         confirmation = self.client.buy(country=self.offer.country, msisdn=self.offer.msisdn)
@@ -89,20 +105,31 @@ def number_purchase(
     form_token: str,
     client: api.NumbersApiClient | None = None,
     approval: PurchaseRequest | None = None,
+    team: str = "",
 ) -> Operation:
-    """Buy the number the user confirmed, at the prices they were shown. A purchase the
+    """Buy the number the user confirmed, at the prices they were shown (for `team`, when
+    given: the number gets that team, and the team's budget applies). A purchase the
     approval rules hold back raises ApprovalRequired and sends nothing, unless `approval`
     is the approved request for this number."""
     from inventory.services import approvals  # approvals carry purchases out
 
     is_replay = operation_replay(form_token=form_token, actor=actor) is not None
-    if not is_replay and not _approves(approval, offer):
+    approved = _approves(approval, offer)
+    if not is_replay and not approved:
         rule = approvals.purchase_needs_approval(
-            actor=actor, count=1, setup=offer.initial_price, monthly=offer.cost
+            actor=actor, count=1, setup=offer.initial_price, monthly=offer.cost, team=team
         )
         if rule:
             raise approvals.ApprovalRequired(rule)
-    return Purchase(actor=actor, offer=offer, form_token=form_token, client=client).run()
+    purchase = Purchase(
+        actor=actor,
+        offer=offer,
+        form_token=form_token,
+        client=client,
+        team=team,
+        approved=approved,
+    )
+    return purchase.run()
 
 
 def _approves(approval: PurchaseRequest | None, offer: api.AvailableNumber) -> bool:

@@ -25,7 +25,7 @@ from inventory.selectors import (
     sync_status_cache_seconds,
     sync_status_from_database,
 )
-from inventory.services import background, notifications
+from inventory.services import background, notifications, pricing
 from inventory.services.cache import (
     CACHE_COLUMNS,
     cache_fields,
@@ -164,6 +164,8 @@ def owned_numbers_sync(
         _publish_sync_status()
     if run.status == SyncRun.Status.SUCCEEDED and (run.appeared or run.disappeared):
         _refresh_statistics()
+    if run.status == SyncRun.Status.SUCCEEDED:
+        pricing.after_sync()
     return run
 
 
@@ -331,6 +333,7 @@ def _reconcile(
     OwnedNumber.objects.bulk_update(
         [row for row, _ in changed], fields=[*CACHE_COLUMNS, "updated_at"], batch_size=1000
     )
+    pricing.prices_refresh()
     inventory_changed()
     if not baseline:
         _record_drift(appeared, disappeared, changed, before, actor=actor)

@@ -23,7 +23,7 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from inventory.models import Lease, Operation, Outcome
-from inventory.services import approvals, background, notifications
+from inventory.services import approvals, background, notifications, pricing
 from inventory.services.events import login_failures_summarise
 from inventory.services.idempotency import idempotency_keys_sweep
 from inventory.services.leases import lease_acquire, lease_release, live_holders
@@ -92,7 +92,8 @@ def worker_housekeeping() -> None:
     their pending operations marked unknown, a settlement queued for every unknown outcome.
     For the living: purchase requests nobody decided on expire, people hear of syncs that
     keep failing and of outcomes that stay unknown, the summaries of closed failed-login
-    windows are written, and the JSON API's idempotency keys past their time forgotten."""
+    windows are written, the JSON API's idempotency keys past their time forgotten, and the
+    spend history and the rate card kept current."""
     idempotency_keys_sweep()
     tasks_of_dead_workers_requeue()
     stale_operations_interrupt()
@@ -105,3 +106,4 @@ def worker_housekeeping() -> None:
     )
     if unsettled.exists() and not queued.exists():
         background.enqueue("settle unknown")
+    pricing.spend_housekeeping()  # the month's spend recorded, rate-card refreshes when due

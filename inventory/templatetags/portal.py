@@ -91,6 +91,22 @@ def eur(amount) -> str:
     return wording.money(amount)
 
 
+# How the inventory's price column names a price's source, in a word or two.
+_SOURCE_SHORT = {
+    "bought": "bought",
+    "listed": "listed",
+    "contract": "contract (est.)",
+    "catalogue": "catalogue (est.)",
+    "": "",
+}
+
+
+@register.filter
+def price_source_short(number) -> str:
+    """ "bought", "listed", "contract (est.)" or "catalogue (est.)" for a cached number."""
+    return _SOURCE_SHORT.get(number.price_source, "")
+
+
 @register.filter
 def ago(moment) -> str:
     """ "just now" or "5 minutes ago"."""

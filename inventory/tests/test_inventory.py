@@ -100,7 +100,7 @@ class InventoryTestCase(BaseTestCase):
         summary = response.context["listing"].summary
         assert (summary.count, summary.priced, summary.monthly_total) == (2, 2, Decimal("5.50"))
         response = self.client.get(self.url)
-        self.assertContains(response, "price known for 2 of them")
+        self.assertContains(response, "no price known for 2")
 
     def test_it_pages_through_the_cache(self):
         owned_numbers(120)
@@ -120,7 +120,7 @@ class InventoryTestCase(BaseTestCase):
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
         assert rows[0][0] == "msisdn"
         assert [row[0] for row in rows[1:]] == ["31201234567", "31612345678"]
-        assert rows[1][7] == "Reception"
+        assert rows[1][rows[0].index("label")] == "Reception"
 
     def test_csv_cells_cannot_smuggle_spreadsheet_formulas(self):
         owned_number("447700900999", label='=HYPERLINK("http://x")')

@@ -108,6 +108,12 @@ EXPECTED = {
     "destinations/<int:pk>/edit/": (LOGIN, 403, 405, 403, 405),
     "destinations/<int:pk>/delete/": (LOGIN, 403, 405, 403, 405),
     "destinations/<int:pk>/move/": (LOGIN, 403, 405, 403, 405),
+    # --- spend: operators keep the rate card; superusers set budgets and watch the system ---
+    "rate-card/": (LOGIN, 200, 200, 403, 200),
+    "rate-card/edit/": (LOGIN, 403, 405, 403, 405),
+    "rate-card/import/": (LOGIN, 403, 405, 403, 405),
+    "budgets/": (LOGIN, 403, 403, 403, 200),
+    "system/": (LOGIN, 403, 403, 403, 200),
     # --- the audit trail: auditors and superusers read it, nobody changes it ---
     "audit/": (LOGIN, 403, 403, 200, 200),
     "audit/export.csv": (LOGIN, 403, 403, 200, 200),

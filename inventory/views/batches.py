@@ -11,7 +11,7 @@ from inventory.bulk_forms import BatchConfirmForm
 from inventory.csv_export import batch_csv_rows
 from inventory.decorators import permission_refused, permission_required
 from inventory.models import Batch
-from inventory.services import approvals, batches
+from inventory.services import approvals, batches, pricing
 from inventory.services.operations import ServiceError
 
 
@@ -42,6 +42,9 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "approval_rule": _approval_rule(request, batch),
         "purchase_request": selectors.batch_purchase_request(batch=batch),
     }
+    if batch.kind == Batch.Kind.PURCHASE and batch.status == Batch.Status.REVIEW:
+        context["outlook"] = pricing.budget_outlook(adding=context["totals"].monthly)
+        context["teams"] = selectors.team_names()
     return render(request, "inventory/batch.html", context)
 
 
@@ -96,6 +99,7 @@ def batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             batch_id=batch.pk,
             typed=form.cleaned_data.get("typed", ""),
             reason=form.cleaned_data.get("reason", ""),
+            team=form.cleaned_data.get("team", ""),
         )
     except ServiceError as refused:
         messages.error(request, str(refused))

@@ -13,10 +13,11 @@ from inventory.audit import Actor
 from inventory.decorators import permission_required
 from inventory.forms import CatalogueSearchForm, OfferLookupForm, PurchaseConfirmForm
 from inventory.paging import Pagination
-from inventory.services import approvals
+from inventory.services import approvals, pricing
 from inventory.services.catalogue import CatalogueQuery, catalogue_search, offer_price_check
 from inventory.services.operations import OperationRefused, ServiceError
 from inventory.services.purchase import number_purchase
+from inventory.spend_forms import TeamForm
 from inventory.views.operations import refused
 
 
@@ -68,7 +69,15 @@ def purchase_confirm(request: HttpRequest) -> HttpResponse:
     rule = approvals.purchase_needs_approval(
         actor=Actor.from_request(request), count=1, setup=offer.initial_price, monthly=offer.cost
     )
-    context = {"offer": offer, "form": form, "back": back, "approval_rule": rule}
+    context = {
+        "offer": offer,
+        "form": form,
+        "back": back,
+        "approval_rule": rule,
+        "team_form": TeamForm(),
+        "teams": selectors.team_names(),
+        "outlook": pricing.budget_outlook(adding=offer.cost),
+    }
     return render(request, "inventory/purchase_confirm.html", context)
 
 
@@ -80,9 +89,16 @@ def purchase(request: HttpRequest) -> HttpResponse:
         messages.error(request, " ".join(form.errors.get("offer", ["Start again."])))
         return redirect("catalogue")
     offer, token = form.offer_and_token()
+    team = TeamForm(request.POST)
+    team.is_valid()  # a team too long to keep is refused here, with nothing bought
+    if team.errors:
+        messages.error(request, " ".join(team.errors["team"]))
+        return redirect("catalogue")
     actor = Actor.from_request(request)
     try:
-        entry = number_purchase(actor=actor, offer=offer, form_token=token)
+        entry = number_purchase(
+            actor=actor, offer=offer, form_token=token, team=team.cleaned_data["team"]
+        )
     except approvals.ApprovalRequired as needed:
         return _ask_for_approval(request, form, needed)
     except OperationRefused as refusal:

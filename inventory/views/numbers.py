@@ -14,7 +14,7 @@ from inventory.decorators import permission_required
 from inventory.forms import AnnotateForm, CancelForm, ConfigureForm, SignedChangeForm
 from inventory.governance_forms import ProtectForm
 from inventory.models import OwnedNumber
-from inventory.services import cancel, configure, numbers
+from inventory.services import cancel, configure, numbers, pricing
 from inventory.services.cache import configuration_of, local_fields_of
 from inventory.services.operations import OperationRefused, ServiceError
 from inventory.views.operations import refused
@@ -48,6 +48,8 @@ def _number_page(
         "notes": notes,
         "protect": protect or ProtectForm(),
     }
+    if number is not None:
+        context["price"] = pricing.number_price(number)
     return render(request, "inventory/number.html", context, status=status)
 
 

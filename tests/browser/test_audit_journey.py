@@ -37,7 +37,7 @@ class AuditJourney(BrowserTestCase):
         self.user("audrey", "Auditor")
         self.log_in("audrey")
 
-        self.page.get_by_role("link", name="Audit trail").click()
+        self.page.get_by_role("link", name="Audit trail", exact=True).click()
         expect(self.page.get_by_role("heading", name="Audit trail", exact=True)).to_be_visible()
         assert "/admin/" not in self.page.url
         self.page.get_by_label("Number").fill(msisdn)

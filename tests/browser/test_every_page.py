@@ -5,13 +5,14 @@ axe-core finds no violation. PORTAL_SCREENSHOTS=1 also writes a screenshot of ea
 
 import os
 import re
+from decimal import Decimal
 
 from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
 from inventory import api_client as api
 from inventory.audit import Actor
-from inventory.models import Destination, Operation, OwnedNumber
+from inventory.models import Budget, Destination, Operation, OwnedNumber
 from inventory.services import batches
 from inventory.services.configure import number_configure
 from inventory.services.purchase import number_purchase
@@ -114,6 +115,7 @@ class EveryPage(BrowserTestCase):
         self.page.get_by_role("button", name="Create token").click()
         expect(self.page.get_by_test_id("new-token")).to_be_visible()
         self.check("profile-new-token")
+        self.visit("/rate-card/", "rate-card")
         self.visit("/audit/", "refused")
         self.visit("/nothing-here/", "not-found")
 
@@ -237,3 +239,15 @@ class EveryPage(BrowserTestCase):
         self.visit("/notifications/webhooks/", "webhooks")
         self.visit(f"/notifications/webhooks/{webhook.pk}/", "webhook")
         self.visit("/notifications/failures/", "delivery-failures")
+
+    def test_every_page_a_superuser_opens(self):
+        self.user("olivia", "Operator")
+        self.user("root", is_staff=True, is_superuser=True)
+        self.a_bought_and_configured_number()
+        Budget.objects.create(team="", monthly_amount=Decimal("50"))
+        Budget.objects.create(team="Sales", monthly_amount=Decimal("0.50"))
+        self.log_in("root")
+
+        self.visit("/", "superuser-home")
+        self.visit("/budgets/", "budgets")
+        self.visit("/system/", "system-status")
