@@ -3,25 +3,23 @@ the API (the API connection's state is in `inventory.health`)."""
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from inventory.models import Operation, OwnedNumber, SyncRun
-from inventory.paging import Pagination
+from inventory import cache_triggers
+from inventory.models import InventoryTotal, Operation, OwnedNumber, SyncRun
+from inventory.paging import Order, Pagination
 from inventory.patterns import DigitPattern
 
 SYNC_STATUS_CACHE_KEY = "inventory:sync-status"
-INVENTORY_VERSION_KEY = "inventory:version"
-SUMMARY_SECONDS = 300
 
 
 def unsettled_operations() -> QuerySet[Operation]:
@@ -50,6 +48,8 @@ class InventoryFilter:
     sort: str = "msisdn"
     page: int = 1
     size: int = 50
+    after: str = ""  # cursors: the page starts after, or ends before, this position
+    before: str = ""
 
     @classmethod
     def from_form(cls, data: dict) -> InventoryFilter:
@@ -63,64 +63,162 @@ class InventoryFilter:
             sort=data.get("sort") or "msisdn",
             page=data.get("page") or 1,
             size=data.get("size") or 50,
+            after=data.get("after") or "",
+            before=data.get("before") or "",
         )
 
 
 _FEATURE_COLUMNS = {"SMS": "has_sms", "VOICE": "has_voice", "MMS": "has_mms"}
-_PATTERN_LOOKUPS = {"starts": "startswith", "contains": "contains", "ends": "endswith"}
-
-
-def owned_number_queryset(*, filters: InventoryFilter) -> QuerySet[OwnedNumber]:
-    numbers = OwnedNumber.objects.all()
-    if filters.country:
-        numbers = numbers.filter(country=filters.country)
-    if filters.type:
-        numbers = numbers.filter(type=filters.type)
-    for feature in filters.features:
-        numbers = numbers.filter(**{_FEATURE_COLUMNS[feature]: True})
-    if filters.pattern and filters.pattern.digits:
-        lookup = _PATTERN_LOOKUPS[filters.pattern.mode]
-        numbers = numbers.filter(**{f"msisdn__{lookup}": filters.pattern.digits})
-    configured = ~Q(mo_http_url="") | ~Q(voice_callback_type="")
-    if filters.configured == "yes":
-        numbers = numbers.filter(configured)
-    elif filters.configured == "no":
-        numbers = numbers.filter(~configured)
-    if filters.q:
-        numbers = numbers.filter(
-            Q(label__icontains=filters.q)
-            | Q(team__icontains=filters.q)
-            | Q(notes__icontains=filters.q)
-        )
-    return numbers.order_by(_ordering(filters.sort), "msisdn")
-
-
+# Each sort's column (country sorts by its name); columns that may be unknown sort it last.
+_SORT_COLUMNS = {
+    "msisdn": "msisdn",
+    "country": "country_name",
+    "type": "type",
+    "label": "label",
+    "monthly_cost": "monthly_cost",
+    "purchased_at": "purchased_at",
+}
 _NULLABLE_SORTS = {"monthly_cost", "purchased_at"}
+# Counting what no totals group covers (digits, free text) stops here: "more than 1,000".
+COUNT_BOUND = 1000
+# A text or digit search whose index finds at most this many numbers reads just those; one
+# that finds more is common enough for the listing to find a page by reading in order.
+TEXT_CANDIDATES = 5000
+TEXT_INDEX_MIN = 3  # the trigram indexes need three characters
 
 
-def _ordering(sort: str):
-    """Unknown values (no price, never bought) sort last both ways, on every database.
-    Columns that are never empty keep a plain ordering, which their index serves."""
-    name = sort.lstrip("-")
-    if name not in _NULLABLE_SORTS:
-        return sort
-    column = F(name)
-    return column.desc(nulls_last=True) if sort.startswith("-") else column.asc(nulls_last=True)
+def inventory_order(sort: str) -> Order:
+    name = sort if sort.lstrip("-") in _SORT_COLUMNS else "msisdn"
+    column = name.lstrip("-")
+    return Order(name, _SORT_COLUMNS[column], nullable=column in _NULLABLE_SORTS)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """A filter as queries: the numbers it selects, the totals groups it covers, and whether
+    some of it (digits, free text) is beyond what the groups count."""
+
+    numbers: QuerySet[OwnedNumber]
+    groups: dict
+    bounded: bool
+
+
+def _scope(filters: InventoryFilter) -> _Scope:
+    groups: dict = {}
+    if filters.country:
+        groups["country"] = filters.country
+    if filters.type:
+        groups["type"] = filters.type
+    for feature in filters.features:
+        groups[_FEATURE_COLUMNS[feature]] = True
+    if filters.configured in ("yes", "no"):
+        groups["configured"] = filters.configured == "yes"
+    numbers = OwnedNumber.objects.filter(**groups)
+    pattern = filters.pattern if filters.pattern and filters.pattern.digits else None
+    if pattern is not None and pattern.mode == "starts":
+        # A range of the msisdn index: every number from the digits up to, not including,
+        # the digits followed by ":" (the character after "9").
+        numbers = numbers.filter(msisdn__gte=pattern.digits, msisdn__lt=pattern.digits + ":")
+    digits = pattern.digits if pattern is not None and pattern.mode != "starts" else ""
+    numbers = _text_matches(
+        numbers, q=filters.q, digits=digits, ends=pattern is not None and pattern.mode == "ends"
+    )
+    return _Scope(numbers=numbers, groups=groups, bounded=bool(pattern or filters.q))
+
+
+def _text_matches(numbers: QuerySet[OwnedNumber], *, q: str, digits: str, ends: bool):
+    """Free text and inner or final digits: through the text index when it finds few enough
+    numbers to read them alone; else by their columns, read in the listing's order."""
+    indexed_q = q if len(q) >= TEXT_INDEX_MIN else ""
+    indexed_digits = digits if len(digits) >= TEXT_INDEX_MIN else ""
+    if indexed_q or indexed_digits:
+        found = _text_index_candidates(q=indexed_q, digits=indexed_digits, ends=ends)
+        if len(found) <= TEXT_CANDIDATES:
+            numbers = numbers.filter(pk__in=found)
+    if q:
+        numbers = numbers.filter(
+            Q(label__icontains=q) | Q(team__icontains=q) | Q(notes__icontains=q)
+        )
+    if digits:
+        numbers = numbers.filter(**{"msisdn__endswith" if ends else "msisdn__contains": digits})
+    return numbers
+
+
+def _text_index_candidates(*, q: str, digits: str, ends: bool) -> list[int]:
+    """Ids of the numbers the text index finds (at most TEXT_CANDIDATES + 1 of them)."""
+    limit = TEXT_CANDIDATES + 1
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            conditions, params = [], []
+            if q:
+                conditions.append(f"{cache_triggers.WORDS_SQL} ILIKE %s")
+                params.append(f"%{_like_escaped(q)}%")
+            if digits:
+                conditions.append("msisdn LIKE %s")
+                params.append(f"%{digits}" if ends else f"%{digits}%")
+            where = " AND ".join(conditions)
+            cursor.execute(
+                f"SELECT id FROM {cache_triggers.CACHE} WHERE {where} LIMIT %s",  # noqa: S608
+                [*params, limit],
+            )
+        else:
+            phrases = []
+            if q:
+                phrases.append(f"{{label team notes}} : {_phrase(q)}")
+            if digits:
+                phrases.append(f"msisdn : {_phrase(digits)}")
+            table = cache_triggers.TEXT_TABLE
+            cursor.execute(
+                f"SELECT rowid FROM {table} WHERE {table} MATCH %s LIMIT %s",  # noqa: S608
+                [" AND ".join(phrases), limit],
+            )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _phrase(text: str) -> str:
+    """An FTS5 phrase matching `text` as it is (quotes doubled)."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass(frozen=True)
 class InventorySummary:
-    count: int
+    count: int  # with `exact` False: a lower bound, and the money figures are not known
     priced: int  # how many of them have a price the portal knows
     monthly_total: Decimal
+    exact: bool = True
 
 
-def inventory_summary(*, numbers: QuerySet[OwnedNumber]) -> InventorySummary:
-    totals = numbers.order_by().aggregate(
-        count=Count("id"), priced=Count("monthly_cost"), total=Sum("monthly_cost")
+def inventory_totals(*, filters: InventoryFilter) -> InventorySummary:
+    """The totals for a filter: a SUM over the totals groups it covers, kept by every write
+    to the cache; for digits or free text (no group covers them), a count that stops at
+    COUNT_BOUND."""
+    return _summary(_scope(filters))
+
+
+def _summary(scope: _Scope) -> InventorySummary:
+    if scope.bounded:
+        costs = list(
+            scope.numbers.order_by().values_list("monthly_cost", flat=True)[: COUNT_BOUND + 1]
+        )
+        if len(costs) > COUNT_BOUND:
+            return InventorySummary(
+                count=COUNT_BOUND, priced=0, monthly_total=Decimal(0), exact=False
+            )
+        known = [cost for cost in costs if cost is not None]
+        return InventorySummary(
+            count=len(costs), priced=len(known), monthly_total=sum(known, Decimal(0))
+        )
+    totals = InventoryTotal.objects.filter(**scope.groups).aggregate(
+        count=Sum("numbers"), priced=Sum("priced"), total=Sum("monthly_total")
     )
     return InventorySummary(
-        count=totals["count"], priced=totals["priced"], monthly_total=totals["total"] or Decimal(0)
+        count=totals["count"] or 0,
+        priced=totals["priced"] or 0,
+        monthly_total=totals["total"] or Decimal(0),
     )
 
 
@@ -132,37 +230,73 @@ class InventoryPage:
     filters: InventoryFilter = field(repr=False)
 
 
-def inventory_totals(*, filters: InventoryFilter) -> InventorySummary:
-    return _cached_summary(filters, owned_number_queryset(filters=filters))
-
-
-def _cached_summary(filters: InventoryFilter, numbers: QuerySet[OwnedNumber]) -> InventorySummary:
-    """Totals only change when the cache does: counting 100,000 rows once per change, not
-    once per page view."""
-    version = cache.get_or_set(INVENTORY_VERSION_KEY, uuid.uuid4().hex, None)
-    scope = replace(filters, sort="msisdn", page=1, size=50)
-    key = f"inventory:summary:{version}:{hashlib.sha256(repr(scope).encode()).hexdigest()}"
-    summary = cache.get(key)
-    if summary is None:
-        summary = inventory_summary(numbers=numbers)
-        cache.set(key, summary, timeout=SUMMARY_SECONDS)
-    return summary
-
-
 def owned_number_list(*, filters: InventoryFilter) -> InventoryPage:
-    """One page of the cache and the totals for the whole filter: at most two queries,
-    whatever the size of the inventory."""
-    numbers = owned_number_queryset(filters=filters)
-    summary = _cached_summary(filters, numbers)
-    pagination = Pagination(summary.count, filters.page, filters.size)
-    start = (filters.page - 1) * filters.size
-    rows = list(numbers[start : start + filters.size]) if pagination.exists else []
+    """One page of the cache and the totals for the whole filter, in a fixed number of
+    queries whatever the size of the inventory: the totals from their groups, the page by a
+    seek into the index of its sort (from the row a link names, or from the end)."""
+    scope = _scope(filters)
+    summary = _summary(scope)
+    order = inventory_order(filters.sort)
+    size, page = filters.size, filters.page
+    rows, more = [], False
+    fields = {f.name: f for f in OwnedNumber._meta.fields}
+    after = order.parse(filters.after, fields=fields) if page > 1 else None
+    before = order.parse(filters.before, fields=fields) if page > 1 and after is None else None
+    pages = max(1, -(-summary.count // size))
+    if summary.count == 0 or (summary.exact and page > pages):
+        pass
+    elif after is not None or (before is None and (page == 1 or not summary.exact)):
+        skip = 0 if after is not None else (page - 1) * size
+        rows = order.read(scope.numbers, after, backward=False, skip=skip, take=size + 1)
+        more, rows = len(rows) > size, rows[:size]
+    elif before is not None:
+        rows = order.read(scope.numbers, before, backward=True, skip=0, take=size)[::-1]
+    else:  # a page counted from the end, read backwards from the last row
+        skip = max(0, summary.count - page * size)
+        take = min(size, summary.count - (page - 1) * size)
+        if skip > summary.count // 2:  # nearer the start: count from there
+            rows = order.read(
+                scope.numbers, None, backward=False, skip=(page - 1) * size, take=take
+            )
+        else:
+            rows = order.read(scope.numbers, None, backward=True, skip=skip, take=take)[::-1]
+    pagination = Pagination(
+        summary.count,
+        page,
+        size,
+        exact=summary.exact,
+        more=more,
+        after=order.cursor_of(rows[-1]) if rows else "",
+        before=order.cursor_of(rows[0]) if rows else "",
+    )
     return InventoryPage(rows=rows, summary=summary, pagination=pagination, filters=filters)
 
 
-def owned_number_rows(*, filters: InventoryFilter) -> Iterator[OwnedNumber]:
-    """Every number of the filter, streamed (for the CSV export)."""
-    return owned_number_queryset(filters=filters).iterator(chunk_size=2000)
+EXPORT_COLUMNS = (
+    "msisdn",
+    "country",
+    "type",
+    "has_sms",
+    "has_voice",
+    "has_mms",
+    "monthly_cost",
+    "setup_cost",
+    "purchased_at",
+    "label",
+    "team",
+    "mo_http_url",
+    "voice_callback_type",
+    "voice_callback_value",
+    "voice_status_callback",
+)
+
+
+def owned_number_rows(*, filters: InventoryFilter) -> Iterator[tuple]:
+    """Every number of the filter as EXPORT_COLUMNS, in the listing's order, streamed from
+    the indexes in chunks (for the CSV export)."""
+    order = inventory_order(filters.sort)
+    for _, query in order.queries(_scope(filters).numbers, None, backward=False):
+        yield from query.values_list(*EXPORT_COLUMNS).iterator(chunk_size=2000)
 
 
 def owned_number_get(*, msisdn: str) -> OwnedNumber | None:

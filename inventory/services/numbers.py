@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from inventory.audit import Actor, audit_append
 from inventory.models import Action, Outcome, OwnedNumber
-from inventory.services.cache import LOCAL_FIELDS, inventory_changed
+from inventory.services.cache import LOCAL_FIELDS
 
 
 def number_annotate(*, actor: Actor, number: OwnedNumber, values: dict[str, str]) -> OwnedNumber:
@@ -17,8 +17,9 @@ def number_annotate(*, actor: Actor, number: OwnedNumber, values: dict[str, str]
     if after == before:
         return number
     with transaction.atomic():
+        # The team is a totals group and the text index covers all three: the database
+        # moves both in this same statement.
         OwnedNumber.objects.filter(pk=number.pk).update(**after, updated_at=timezone.now())
-        inventory_changed()
         audit_append(
             action=Action.ANNOTATE,
             actor=actor,

@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 from inventory.models import OwnedNumber
-from inventory.services.cache import inventory_changed
 
 
 def owned_numbers(count: int, *, start: int = 0, **fields) -> list[OwnedNumber]:
@@ -12,6 +11,7 @@ def owned_numbers(count: int, *, start: int = 0, **fields) -> list[OwnedNumber]:
         OwnedNumber(
             msisdn=f"447700{start + i:07d}"[:15],
             country="GB",
+            country_name="United Kingdom",
             type="mobile-lvn",
             has_sms=True,
             has_voice=True,
@@ -20,13 +20,9 @@ def owned_numbers(count: int, *, start: int = 0, **fields) -> list[OwnedNumber]:
         )
         for i in range(count)
     ]
-    created = OwnedNumber.objects.bulk_create(rows, batch_size=2000)
-    inventory_changed()  # as the services do after every write to the cache
-    return created
+    return OwnedNumber.objects.bulk_create(rows, batch_size=2000)
 
 
 def owned_number(msisdn: str, **fields) -> OwnedNumber:
     defaults = {"country": "GB", "type": "mobile-lvn", "has_sms": True, "has_voice": True}
-    number = OwnedNumber.objects.create(msisdn=msisdn, **{**defaults, **fields})
-    inventory_changed()
-    return number
+    return OwnedNumber.objects.create(msisdn=msisdn, **{**defaults, **fields})
