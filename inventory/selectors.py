@@ -132,7 +132,7 @@ def _text_matches(numbers: QuerySet[OwnedNumber], *, q: str, digits: str, ends: 
     indexed_q = q if len(q) >= TEXT_INDEX_MIN else ""
     indexed_digits = digits if len(digits) >= TEXT_INDEX_MIN else ""
     if indexed_q or indexed_digits:
-        found = _text_index_candidates(q=indexed_q, digits=indexed_digits, ends=ends)
+        found = text_index_candidates(q=indexed_q, digits=indexed_digits, ends=ends)
         if len(found) <= TEXT_CANDIDATES:
             numbers = numbers.filter(pk__in=found)
     if q:
@@ -144,7 +144,7 @@ def _text_matches(numbers: QuerySet[OwnedNumber], *, q: str, digits: str, ends: 
     return numbers
 
 
-def _text_index_candidates(*, q: str, digits: str, ends: bool) -> list[int]:
+def text_index_candidates(*, q: str, digits: str, ends: bool) -> list[int]:
     """Ids of the numbers the text index finds (at most TEXT_CANDIDATES + 1 of them)."""
     limit = TEXT_CANDIDATES + 1
     with connection.cursor() as cursor:

@@ -1,6 +1,10 @@
 """Rows for tests that need a cache of a given size without syncing it."""
 
+import random
+from datetime import timedelta
 from decimal import Decimal
+
+from django.utils import timezone
 
 from inventory.models import OwnedNumber
 
@@ -26,3 +30,43 @@ def owned_numbers(count: int, *, start: int = 0, **fields) -> list[OwnedNumber]:
 def owned_number(msisdn: str, **fields) -> OwnedNumber:
     defaults = {"country": "GB", "type": "mobile-lvn", "has_sms": True, "has_voice": True}
     return OwnedNumber.objects.create(msisdn=msisdn, **{**defaults, **fields})
+
+
+COUNTRIES = [
+    ("GB", "44", "United Kingdom"),
+    ("NL", "31", "Netherlands"),
+    ("US", "1", "United States"),
+    ("DE", "49", "Germany"),
+    ("FR", "33", "France"),
+]
+
+
+def varied_numbers(count: int, *, seed: int = 1) -> list[OwnedNumber]:
+    """`count` numbers spread over countries, types, features, routing, prices (a third
+    known, with ties), purchase dates, labels and teams, as an account looks."""
+    rnd = random.Random(seed)
+    now = timezone.now()
+    rows = []
+    for i in range(count):
+        country, code, name = rnd.choice(COUNTRIES)
+        known = i % 3 == 0
+        rows.append(
+            OwnedNumber(
+                msisdn=f"{code}7{i:08d}",
+                country=country,
+                country_name=name,
+                type=rnd.choice(["mobile-lvn", "landline", "landline-toll-free"]),
+                has_sms=rnd.random() < 0.7,
+                has_voice=rnd.random() < 0.8,
+                has_mms=rnd.random() < 0.1,
+                mo_http_url="https://hooks.example.com/in" if rnd.random() < 0.1 else "",
+                monthly_cost=rnd.choice([Decimal("1.25"), Decimal("2.50"), Decimal("0.99")])
+                if known
+                else None,
+                purchased_at=now - timedelta(days=rnd.randrange(400)) if known else None,
+                label=rnd.choice(["", "", "Reception", "Support line", "Sales desk"]),
+                team=rnd.choice(["", "Operations", "Billing"]),
+                notes=rnd.choice(["", "", "keep: hotline for the lobby"]),
+            )
+        )
+    return OwnedNumber.objects.bulk_create(rows, batch_size=500)
