@@ -1,10 +1,20 @@
-"""Audit review in the admin: read-only for everyone, superusers included."""
+"""Audit review in the admin: read-only for everyone, superusers included.
+
+The trail only grows (a million entries is an ordinary year), so every part of its list is
+read from an index: the page (newest first, a filter's index ending in seq), the count
+(bounded: "more than 10,000"), the filters' choices and the date links (index seeks), and
+search (a whole number or a username, each indexed)."""
 
 import json
+import re
+from functools import cached_property
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.core.exceptions import PermissionDenied
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import path
@@ -29,6 +39,22 @@ class UnsettledFilter(admin.SimpleListFilter):
         return queryset.filter(outcome=Outcome.UNKNOWN).exclude(Exists(settled))
 
 
+def distinct_values(column: str, *, limit: int) -> list[str]:
+    """The distinct non-empty values of an indexed column of the trail, in order: one index
+    seek per value (a recursive query), not a read of every entry."""
+    table = Operation._meta.db_table
+    sql = (
+        f"WITH RECURSIVE found(value, n) AS ("  # noqa: S608 - our own column and table names
+        f"SELECT MIN({column}), 1 FROM {table} WHERE {column} > '' UNION ALL "
+        f"SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > found.value), n + 1 "
+        f"FROM found WHERE found.value IS NOT NULL AND n < %s) "
+        f"SELECT value FROM found WHERE value IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [limit])
+        return [value for (value,) in cursor.fetchall()]
+
+
 class UserFilter(admin.SimpleListFilter):
     """By username as it was recorded (users may since have been renamed or removed)."""
 
@@ -36,13 +62,7 @@ class UserFilter(admin.SimpleListFilter):
     parameter_name = "user"
 
     def lookups(self, request, model_admin):
-        names = (
-            Operation.objects.exclude(actor_username="")
-            .order_by("actor_username")
-            .values_list("actor_username", flat=True)
-            .distinct()[:200]
-        )
-        return [(name, name) for name in names]
+        return [(name, name) for name in distinct_values("actor_username", limit=200)]
 
     def queryset(self, request, queryset):
         return queryset.filter(actor_username=self.value()) if self.value() else queryset
@@ -53,12 +73,7 @@ class CountryFilter(admin.SimpleListFilter):
     parameter_name = "country"
 
     def lookups(self, request, model_admin):
-        codes = (
-            Operation.objects.exclude(country="")
-            .order_by("country")
-            .values_list("country", flat=True)
-            .distinct()
-        )
+        codes = distinct_values("country", limit=300)
         return [(code, f"{phone.flag(code)} {phone.country_name(code)}") for code in codes]
 
     def queryset(self, request, queryset):
@@ -85,6 +100,50 @@ def _csv_row(entry: Operation) -> list:
     ]  # fmt: skip
 
 
+class BoundedPaginator(Paginator):
+    """Counts the list only up to BOUND entries (the pages up to there stay reachable; the
+    rest is found by filtering): no COUNT over the whole trail per view."""
+
+    BOUND = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.values("pk").order_by()[: self.BOUND + 1].count()
+
+    @property
+    def bounded(self) -> bool:
+        return self.count > self.BOUND
+
+
+def first_seq_from(moment) -> int:
+    """The chain position of the first entry at or after `moment` (one seek on created_at):
+    entries are stamped under the chain's lock, so positions and times rise together."""
+    entries = Operation.objects.filter(created_at__gte=moment).order_by("created_at")
+    found = entries.values_list("seq", flat=True).first()
+    if found is not None:
+        return found
+    return (Operation.objects.order_by("-seq").values_list("seq", flat=True).first() or 0) + 1
+
+
+class AuditChangeList(ChangeList):
+    """A date range (the date links) becomes a range of chain positions, which the list's
+    indexes serve in its own order; a range of times would have to be sorted."""
+
+    def get_filters(self, request):
+        specs, has_filters, params, duplicates, active = super().get_filters(request)
+        try:
+            for op in ("gte", "lt"):
+                if f"created_at__{op}" in params:
+                    moment = params.pop(f"created_at__{op}")[-1]
+                    params[f"seq__{op}"] = [first_seq_from(moment)]
+        except (ValidationError, ValueError, TypeError) as error:
+            raise IncorrectLookupParameters(error) from error
+        return specs, has_filters, params, duplicates, active
+
+
+_NUMBER_SEPARATORS = re.compile(r"[\s().\-/]")
+
+
 @admin.register(Operation)
 class OperationAdmin(admin.ModelAdmin):
     change_list_template = "admin/inventory/operation/change_list.html"
@@ -93,9 +152,11 @@ class OperationAdmin(admin.ModelAdmin):
     list_display_links = ["seq", "created_at"]
     list_filter = ["action", "outcome", UnsettledFilter, UserFilter, CountryFilter]
     search_fields = ["msisdn", "actor_username"]
-    date_hierarchy = "created_at"
+    search_help_text = "A whole number (+44 7700 900123) or a username."
+    date_hierarchy = "created_at"  # its links are found by index seeks (templatetags/audit_admin)
     list_per_page = 50
     show_full_result_count = False
+    paginator = BoundedPaginator
     ordering = ["-seq"]
     fieldsets = [
         ("What", {"fields": ["action", "number", "outcome_shown", "reason", "change"]}),
@@ -131,6 +192,21 @@ class OperationAdmin(admin.ModelAdmin):
 
     def get_actions(self, request):
         return {}
+
+    def get_changelist(self, request, **kwargs):
+        return AuditChangeList
+
+    def get_search_results(self, request, queryset, search_term):
+        """A whole number or a username, matched exactly: each is indexed with the order of
+        the list, where a substring search would read the whole trail."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        number = _NUMBER_SEPARATORS.sub("", term)
+        number = number[1:] if number.startswith("+") else number
+        if number.isascii() and number.isdigit():
+            return queryset.filter(msisdn=number.removeprefix("00")), False
+        return queryset.filter(actor_username=term), False
 
     # --- columns ---
 
