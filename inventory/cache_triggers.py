@@ -194,8 +194,13 @@ def rebuild(connection) -> None:
 
 
 def fold(connection) -> None:
-    if connection.vendor == "postgresql":
-        _run(connection, [POSTGRES_FOLD])
+    """Sum each group's rows into one (PostgreSQL), and, outside a transaction, vacuum the
+    table: the rows folded away would otherwise stay in it, dead, until autovacuum came."""
+    if connection.vendor != "postgresql":
+        return
+    _run(connection, [POSTGRES_FOLD])
+    if not connection.in_atomic_block:
+        _run(connection, [f"VACUUM ANALYZE {TOTALS}"])
 
 
 def installed(connection) -> set[str]:

@@ -11,7 +11,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from inventory import cache_triggers
@@ -127,51 +128,86 @@ def _scope(filters: InventoryFilter) -> _Scope:
 
 
 def _text_matches(numbers: QuerySet[OwnedNumber], *, q: str, digits: str, ends: bool):
-    """Free text and inner or final digits: through the text index when it finds few enough
-    numbers to read them alone; else by their columns, read in the listing's order."""
+    """Free text and inner or final digits, through the text index where it can help.
+
+    PostgreSQL is given the trigram index's own condition, and its statistics (of the
+    indexed expression) choose between reading the few numbers the index finds and walking
+    the listing's order for a common word. SQLite cannot weigh its FTS5 index against an
+    ordered walk, so the index is asked first how many it finds (at most TEXT_CANDIDATES + 1):
+    few enough, and just those are read; more, and the listing walks its order, checking
+    each row. Either way the rows are those whose columns contain the text."""
     indexed_q = q if len(q) >= TEXT_INDEX_MIN else ""
     indexed_digits = digits if len(digits) >= TEXT_INDEX_MIN else ""
-    if indexed_q or indexed_digits:
-        found = text_index_candidates(q=indexed_q, digits=indexed_digits, ends=ends)
-        if len(found) <= TEXT_CANDIDATES:
-            numbers = numbers.filter(pk__in=found)
-    if q:
+    postgres = connection.vendor == "postgresql"
+    if postgres and indexed_q:
+        # The expression alone: a second, column by column, condition would make the planner
+        # take a common word for a rare one.
+        numbers = numbers.filter(_words_like(q))
+    elif not postgres and (indexed_q or indexed_digits):
+        match = _text_query(q=indexed_q, digits=indexed_digits)
+        if text_index_count(match) <= TEXT_CANDIDATES:
+            numbers = numbers.filter(pk__in=_text_index_rows(match))
+    if q and not (postgres and indexed_q):
         numbers = numbers.filter(
             Q(label__icontains=q) | Q(team__icontains=q) | Q(notes__icontains=q)
         )
     if digits:
+        # On PostgreSQL, LIKE on msisdn is what its trigram index serves.
         numbers = numbers.filter(**{"msisdn__endswith" if ends else "msisdn__contains": digits})
     return numbers
 
 
-def text_index_candidates(*, q: str, digits: str, ends: bool) -> list[int]:
-    """Ids of the numbers the text index finds (at most TEXT_CANDIDATES + 1 of them)."""
-    limit = TEXT_CANDIDATES + 1
+def _words_like(q: str) -> ExpressionWrapper:
+    """PostgreSQL: the trigram index's expression contains `q` (any case)."""
+    sql = f"{cache_triggers.WORDS_SQL} ILIKE %s"  # our own expression; `q` is a parameter
+    words = RawSQL(sql, [f"%{_like_escaped(q)}%"])  # noqa: S611
+    return ExpressionWrapper(words, output_field=BooleanField())
+
+
+def _text_index_rows(match: str) -> RawSQL:
+    """SQLite: the rows its text index finds for an FTS5 query, as a subquery."""
+    table = cache_triggers.TEXT_TABLE
+    return RawSQL(f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [match])  # noqa: S608, S611
+
+
+def _text_query(*, q: str, digits: str) -> str:
+    """An FTS5 query: the free text in label, team or notes, and the digits in the number."""
+    phrases = []
+    if q:
+        phrases.append(f"{{label team notes}} : {_phrase(q)}")
+    if digits:
+        phrases.append(f"msisdn : {_phrase(digits)}")
+    return " AND ".join(phrases)
+
+
+def text_index_count(match: str) -> int:
+    """How many numbers SQLite's text index finds for an FTS5 query, counted up to
+    TEXT_CANDIDATES + 1."""
+    table = cache_triggers.TEXT_TABLE
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            conditions, params = [], []
-            if q:
-                conditions.append(f"{cache_triggers.WORDS_SQL} ILIKE %s")
-                params.append(f"%{_like_escaped(q)}%")
-            if digits:
-                conditions.append("msisdn LIKE %s")
-                params.append(f"%{digits}" if ends else f"%{digits}%")
-            where = " AND ".join(conditions)
-            cursor.execute(
-                f"SELECT id FROM {cache_triggers.CACHE} WHERE {where} LIMIT %s",  # noqa: S608
-                [*params, limit],
-            )
-        else:
-            phrases = []
-            if q:
-                phrases.append(f"{{label team notes}} : {_phrase(q)}")
-            if digits:
-                phrases.append(f"msisdn : {_phrase(digits)}")
-            table = cache_triggers.TEXT_TABLE
-            cursor.execute(
-                f"SELECT rowid FROM {table} WHERE {table} MATCH %s LIMIT %s",  # noqa: S608
-                [" AND ".join(phrases), limit],
-            )
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH %s LIMIT %s)",  # noqa: S608
+            [match, TEXT_CANDIDATES + 1],
+        )
+        return cursor.fetchone()[0]
+
+
+def text_index_candidates(*, q: str = "", digits: str = "", ends: bool = False) -> list[int]:
+    """The ids of the numbers the text index finds for free text and digits (all of them;
+    for tests and checks, not for pages)."""
+    if connection.vendor == "postgresql":
+        numbers = OwnedNumber.objects.all()
+        if q:
+            numbers = numbers.filter(_words_like(q))
+        if digits:
+            numbers = numbers.filter(**{"msisdn__endswith" if ends else "msisdn__contains": digits})
+        return list(numbers.values_list("pk", flat=True))
+    table = cache_triggers.TEXT_TABLE
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT rowid FROM {table} WHERE {table} MATCH %s",  # noqa: S608
+            [_text_query(q=q, digits=digits)],
+        )
         return [row[0] for row in cursor.fetchall()]
 
 
