@@ -42,7 +42,7 @@ def fill(size: str) -> dict:
     from django.utils import timezone
 
     from bench.fill import fill_numbers, fill_trail
-    from inventory import selectors
+    from inventory import cache_triggers, selectors
     from inventory.models import OwnedNumber, SyncRun
     from inventory.services.cache import cache_statistics_refresh, cache_totals_fold
 
@@ -54,8 +54,13 @@ def fill(size: str) -> dict:
     trail_s = time.monotonic() - started - numbers_s
     cache_totals_fold()
     cache_statistics_refresh()
-    with connection.cursor() as cursor:  # the trail's statistics too, as autovacuum would
-        cursor.execute("ANALYZE")
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A row-by-row fill appended a totals row per row; a sync's one INSERT does not.
+            cursor.execute(f"VACUUM FULL {cache_triggers.TOTALS}")
+            cursor.execute("VACUUM ANALYZE")  # as autovacuum would after so many inserts
+        else:
+            cursor.execute("ANALYZE")  # the trail's statistics too
     now = timezone.now()
     SyncRun.objects.create(
         status=SyncRun.Status.SUCCEEDED,
@@ -86,7 +91,9 @@ def targets() -> dict:
 
     count = OwnedNumber.objects.count()
     middle = OwnedNumber.objects.order_by("msisdn")[count // 2] if count else None
-    entry = Operation.objects.exclude(msisdn="").order_by("-seq")[min(1000, count // 2)]
+    # An operation on a number, a thousand entries back (or the oldest there is).
+    recent = Operation.objects.exclude(msisdn="").order_by("-seq")
+    entry = list(recent[:1001])[-1]
     return {
         "count": count,
         "middle_page": max(1, count // 2 // 50 + 1),

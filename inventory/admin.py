@@ -88,16 +88,52 @@ CSV_HEADER = [
 ]  # fmt: skip
 
 
-def _csv_row(entry: Operation) -> list:
-    settlement = getattr(entry, "settlement_outcome", None) or ""
-    return [
-        entry.seq, entry.created_at.isoformat(), entry.action, entry.outcome, settlement,
-        entry.actor_username, entry.ip, entry.user_agent, entry.request_id, entry.country,
-        entry.msisdn, entry.monthly_cost, entry.setup_cost, entry.http_status,
-        entry.provider_code, entry.provider_label, entry.duration_ms, entry.reason,
-        json.dumps(entry.request, sort_keys=True), json.dumps(entry.before, sort_keys=True),
-        json.dumps(entry.after, sort_keys=True), entry.hash,
-    ]  # fmt: skip
+# The export reads these columns (no model instances: a million rows must stream fast).
+CSV_COLUMNS = (
+    "seq",
+    "created_at",
+    "action",
+    "outcome",
+    "settlement_outcome",
+    "actor_username",
+    "ip",
+    "user_agent",
+    "request_id",
+    "country",
+    "msisdn",
+    "monthly_cost",
+    "setup_cost",
+    "http_status",
+    "provider_code",
+    "provider_label",
+    "duration_ms",
+    "reason",
+    "request",
+    "before",
+    "after",
+    "hash",
+)
+_JSON = {CSV_COLUMNS.index(name) for name in ("request", "before", "after")}
+_CREATED, _SETTLED = CSV_COLUMNS.index("created_at"), CSV_COLUMNS.index("settlement_outcome")
+# The columns whose text comes from people or the API (the others are numbers, dates, JSON,
+# hashes and the trail's own words).
+_PEOPLES = ("actor_username", "user_agent", "request_id", "msisdn", "provider_code")
+_TEXT = [CSV_COLUMNS.index(name) for name in (*_PEOPLES, "provider_label", "reason")]
+
+
+def _json(value) -> str:
+    if not value:  # most entries: nothing before or after, no request
+        return "null" if value is None else json.dumps(value)
+    return json.dumps(value, sort_keys=True)
+
+
+def _csv_row(values: tuple) -> list:
+    row = list(values)
+    row[_CREATED] = row[_CREATED].isoformat()
+    row[_SETTLED] = row[_SETTLED] or ""
+    for position in _JSON:
+        row[position] = _json(row[position])
+    return row
 
 
 class BoundedPaginator(Paginator):
@@ -275,10 +311,10 @@ class OperationAdmin(admin.ModelAdmin):
                 "use its Export CSV link.",
                 content_type="text/plain; charset=utf-8",
             )
-        entries = changelist.get_queryset(request).iterator(chunk_size=2000)
-        response = StreamingHttpResponse(
-            stream_csv(CSV_HEADER, (_csv_row(e) for e in entries)), content_type="text/csv"
-        )
+        entries = changelist.get_queryset(request).values_list(*CSV_COLUMNS)
+        rows = (_csv_row(values) for values in entries.iterator(chunk_size=2000))
+        lines = stream_csv(CSV_HEADER, rows, text=_TEXT)
+        response = StreamingHttpResponse(lines, content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
         return response
 

@@ -11,25 +11,27 @@ LINES_PER_CHUNK = 500
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def stream_csv(header: list[str], rows: Iterable[Iterable]) -> Iterator[str]:
+def stream_csv(
+    header: list[str], rows: Iterable[list], *, text: Iterable[int] | None = None
+) -> Iterator[str]:
+    """CSV lines from `rows` (lists, changed in place). Text that a spreadsheet would run as
+    a formula gets a quote: in the columns at the positions `text` names (the ones that
+    can hold text), or in every column."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
+    positions = tuple(range(len(header)) if text is None else text)
     for number, row in enumerate(rows, start=1):
-        writer.writerow([_safe(value) for value in row])
+        for position in positions:
+            value = row[position]
+            if value.__class__ is str and value.startswith(_FORMULA_STARTS):
+                row[position] = "'" + value
+        writer.writerow(row)
         if number % LINES_PER_CHUNK == 0:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
-
-
-def _safe(value):
-    """Text that a spreadsheet would run as a formula gets a quote; other values (numbers,
-    None) are written as they are."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 INVENTORY_HEADER = [

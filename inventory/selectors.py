@@ -279,8 +279,8 @@ def owned_number_list(*, filters: InventoryFilter) -> InventoryPage:
     after = order.parse(filters.after, fields=fields) if page > 1 else None
     before = order.parse(filters.before, fields=fields) if page > 1 and after is None else None
     pages = max(1, -(-summary.count // size))
-    if summary.count == 0 or (summary.exact and page > pages):
-        pass
+    if summary.exact and page > pages:
+        pass  # the page says how many pages there are
     elif after is not None or (before is None and (page == 1 or not summary.exact)):
         skip = 0 if after is not None else (page - 1) * size
         rows = order.read(scope.numbers, after, backward=False, skip=skip, take=size + 1)
