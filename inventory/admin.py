@@ -127,10 +127,21 @@ def _json(value) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _csv_row(values: tuple) -> list:
+# What the export reads: each column, but the entry's id where its settlement's outcome goes.
+_READ = tuple("id" if name == "settlement_outcome" else name for name in CSV_COLUMNS)
+
+
+def _settlement_outcomes() -> dict[int, str]:
+    """The settled entries' final outcomes. Few (only unknown outcomes are ever settled), so
+    read once for an export, instead of a lookup per exported row."""
+    settlements = Operation.objects.filter(settles__isnull=False)
+    return dict(settlements.values_list("settles_id", "outcome"))
+
+
+def _csv_row(values: tuple, settled: dict[int, str]) -> list:
     row = list(values)
     row[_CREATED] = row[_CREATED].isoformat()
-    row[_SETTLED] = row[_SETTLED] or ""
+    row[_SETTLED] = settled.get(row[_SETTLED], "")
     for position in _JSON:
         row[position] = _json(row[position])
     return row
@@ -186,7 +197,7 @@ class OperationAdmin(admin.ModelAdmin):
     change_list_template = "admin/inventory/operation/change_list.html"
     list_display = ["seq", "created_at", "action", "number", "actor_username", "outcome_shown",
                     "monthly_cost", "http_status"]  # fmt: skip
-    list_display_links = ["seq", "created_at"]
+    list_display_links = ["seq"]
     list_filter = ["action", "outcome", UnsettledFilter, UserFilter, CountryFilter]
     search_fields = ["msisdn", "actor_username"]
     search_help_text = "A whole number (+44 7700 900123) or a username."
@@ -311,8 +322,9 @@ class OperationAdmin(admin.ModelAdmin):
                 "use its Export CSV link.",
                 content_type="text/plain; charset=utf-8",
             )
-        entries = changelist.get_queryset(request).values_list(*CSV_COLUMNS)
-        rows = (_csv_row(values) for values in entries.iterator(chunk_size=2000))
+        entries = changelist.get_queryset(request).values_list(*_READ)
+        settled = _settlement_outcomes()
+        rows = (_csv_row(values, settled) for values in entries.iterator(chunk_size=2000))
         lines = stream_csv(CSV_HEADER, rows, text=_TEXT)
         response = StreamingHttpResponse(lines, content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Sum
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -24,8 +24,12 @@ SYNC_STATUS_CACHE_KEY = "inventory:sync-status"
 
 
 def unsettled_operations() -> QuerySet[Operation]:
-    """Operations whose outcome is still unknown: people must see these until settled."""
-    return Operation.objects.filter(outcome="unknown", settlement__isnull=True).order_by("-seq")
+    """Operations whose outcome is still unknown: people must see these until settled.
+    Newest first from the (outcome, seq) index, each looked up in the settlements' unique
+    index (a join would make SQLite index every entry of the trail first)."""
+    settlement = Operation.objects.filter(settles=OuterRef("pk"))
+    unknown = Operation.objects.filter(outcome="unknown").exclude(Exists(settlement))
+    return unknown.order_by("-seq")
 
 
 def operation_get(*, pk: int) -> Operation | None:
@@ -125,6 +129,11 @@ def _scope(filters: InventoryFilter) -> _Scope:
         numbers, q=filters.q, digits=digits, ends=pattern is not None and pattern.mode == "ends"
     )
     return _Scope(numbers=numbers, groups=groups, bounded=bool(pattern or filters.q))
+
+
+def owned_number_queryset(*, filters: InventoryFilter) -> QuerySet[OwnedNumber]:
+    """The numbers a filter selects (unordered: `inventory_order` reads them in order)."""
+    return _scope(filters).numbers
 
 
 def _text_matches(numbers: QuerySet[OwnedNumber], *, q: str, digits: str, ends: bool):
@@ -331,7 +340,7 @@ def owned_number_rows(*, filters: InventoryFilter) -> Iterator[tuple]:
     """Every number of the filter as EXPORT_COLUMNS, in the listing's order, streamed from
     the indexes in chunks (for the CSV export)."""
     order = inventory_order(filters.sort)
-    for _, query in order.queries(_scope(filters).numbers, None, backward=False):
+    for _, query in order.queries(owned_number_queryset(filters=filters), None, backward=False):
         yield from query.values_list(*EXPORT_COLUMNS).iterator(chunk_size=2000)
 
 

@@ -51,7 +51,7 @@ class InventoryIndexTestCase(BaseTestCase):
         assert not sorts(steps, CACHE), (what, steps)
 
     def test_every_sort_both_ways_reads_an_index_in_order(self):
-        numbers = selectors._scope(InventoryFilter()).numbers
+        numbers = selectors.owned_number_queryset(filters=InventoryFilter())
         for sort in SORTS:
             order = inventory_order(sort)
             start = order.parse(order.cursor_of(self.middle), fields=FIELDS)
@@ -73,7 +73,7 @@ class InventoryIndexTestCase(BaseTestCase):
 
     def test_each_filter_reads_an_index_in_the_order_of_the_page(self):
         for values in FILTERS:
-            numbers = selectors._scope(InventoryFilter(**values)).numbers
+            numbers = selectors.owned_number_queryset(filters=InventoryFilter(**values))
             for sort in ("msisdn", "-msisdn"):
                 for _, query in inventory_order(sort).queries(numbers, None, backward=False):
                     self.assert_read_from_an_index(query[:51], (values, sort))
