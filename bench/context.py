@@ -270,7 +270,14 @@ class Bench:
             self.gunicorn = None
 
     def gunicorn_log(self) -> Path:
+        assert self.gunicorn is not None, "the portal is not running"
         return self.procs.log_of(self.gunicorn)
+
+    @property
+    def current(self) -> Engine:
+        """The database the portal runs on now."""
+        assert self.engine is not None, "the portal is not running"
+        return self.engine
 
     def describe_other_load(self) -> None:
         loads = [v for k, v in self.other_load.items() if not k.startswith("warm")]

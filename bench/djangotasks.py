@@ -16,6 +16,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 
 import django
 
@@ -159,7 +160,7 @@ def syncrun() -> dict:
     }
 
 
-TASKS = {
+TASKS: dict[str, Callable[..., dict]] = {
     "prepare": prepare,
     "fill": fill,
     "targets": targets,

@@ -15,6 +15,7 @@ import random
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 # (country, calling code, share of the account)
 COUNTRIES = [
@@ -74,7 +75,7 @@ def number_record(position: int) -> tuple[dict, dict]:
     if rnd.random() < 0.10:
         record["voiceCallbackType"] = "sip"
         record["voiceCallbackValue"] = f"sip:desk{position % 89}@pbx.example.com"
-    local = {
+    local: dict[str, Any] = {
         "label": f"Front desk {position}" if rnd.random() < 0.15 else "",
         "team": rnd.choice(TEAMS) if rnd.random() < 0.7 else "",
         "notes": "Keep: printed on the brochures." if rnd.random() < 0.02 else "",

@@ -8,6 +8,7 @@ search (a whole number or a username, each indexed)."""
 import json
 import re
 from functools import cached_property
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -15,7 +16,7 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import path
 from django.utils.html import format_html, format_html_join
@@ -156,7 +157,8 @@ class BoundedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         # Chain positions: every filter's index holds them, so this reads an index alone.
-        return self.object_list.values("seq").order_by()[: self.BOUND + 1].count()
+        entries: QuerySet = self.object_list  # type: ignore[assignment]
+        return entries.values("seq").order_by()[: self.BOUND + 1].count()
 
     @property
     def bounded(self) -> bool:
@@ -178,7 +180,8 @@ class AuditChangeList(ChangeList):
     indexes serve in its own order; a range of times would have to be sorted."""
 
     def get_filters(self, request):
-        specs, has_filters, params, duplicates, active = super().get_filters(request)
+        specs, has_filters, found, duplicates, active = super().get_filters(request)
+        params: dict[str, Any] = dict(found)
         try:
             for op in ("gte", "lt"):
                 if f"created_at__{op}" in params:

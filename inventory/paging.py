@@ -238,14 +238,14 @@ def _value(field, text: str):
     """A cursor's value as the column holds it, or None if it cannot be one."""
     if isinstance(field, models.DecimalField):
         try:
-            value = Decimal(text)
+            amount = Decimal(text)
         except InvalidOperation:
             return None
-        return value if value.is_finite() and abs(value) < 10**6 else None
+        return amount if amount.is_finite() and abs(amount) < 10**6 else None
     if isinstance(field, models.DateTimeField):
         try:
-            value = datetime.fromisoformat(text)
+            moment = datetime.fromisoformat(text)
         except ValueError:
             return None
-        return value if value.tzinfo is not None else None
+        return moment if moment.tzinfo is not None else None
     return text if len(text) <= (field.max_length or 0) else None

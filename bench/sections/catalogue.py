@@ -7,14 +7,14 @@ import math
 from urllib.parse import urlencode
 
 from bench.context import Bench
-from bench.loadgen import percentile, request_overheads
+from bench.loadgen import Samples, percentile, request_overheads
 from bench.report import ms
 
 
 class Catalogue:
     def __init__(self, bench: Bench):
         self.bench = bench
-        self.samples = None
+        self.samples: Samples | None = None
         self.server: list[float] = []
 
     def measure(self) -> None:

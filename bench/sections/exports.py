@@ -40,9 +40,9 @@ class Exports:
         if size not in bench.plan.timed:
             return
         for name, (title, path, login) in EXPORTS.items():
-            bench.log(f"{title.lower()} of {size:,} rows on {bench.engine.label}")
+            bench.log(f"{title.lower()} of {size:,} rows on {bench.current.label}")
             got = self.download(path, login)
-            self.downloads.setdefault((bench.engine.label, name), {})[size] = got
+            self.downloads.setdefault((bench.current.label, name), {})[size] = got
 
     def download(self, path: str, login: str) -> Download:
         bench = self.bench
@@ -60,7 +60,7 @@ class Exports:
             status = response.status_code
         took = time.monotonic() - started
         grown = {w.pid: peak_mib(w.pid) - before[w.pid] for w in workers}
-        busiest = max(grown, key=grown.get)
+        busiest = max(grown, key=lambda pid: grown[pid])
         return Download(
             rows=max(0, lines - 1),
             seconds=took,

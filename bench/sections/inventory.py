@@ -82,7 +82,7 @@ class Inventory:
 
     def measure(self, size: int, targets: dict) -> None:
         bench, plan = self.bench, self.bench.plan
-        engine = bench.engine
+        engine = bench.current
         kinds = pages(targets)
         paths = {kind: [path, marker] for kind, (_, path, marker) in kinds.items()}
         bench.log(f"inventory at {size:,} on {engine.label}: queries per page")
@@ -141,7 +141,7 @@ class Inventory:
                 for kind, title in top.titles.items():
                     times = top.latency.times(kind)
                     p50, p95 = percentile(times, 0.5), percentile(times, 0.95)
-                    server = top.server.get((top.tag, kind), [])
+                    server = (top.server or {}).get((top.tag, kind), [])
                     report.add(
                         "1",
                         f"Inventory @ {plan.budget_size:,} on {engine}: {title}, p50 / p95",
@@ -241,14 +241,14 @@ class Inventory:
             top = stages[max(stages)]
             for kind, title in top.titles.items():
                 queries = " / ".join(str(s.queries[kind]["later"]) for s in stages.values())
-                timed = []
+                cells = []
                 for size in self.bench.plan.timed:
                     stage = stages.get(size)
                     times = stage.latency.times(kind) if stage and stage.latency else []
-                    timed.append(f"{ms(percentile(times, 0.5))} / {ms(percentile(times, 0.95))}")
+                    cells.append(f"{ms(percentile(times, 0.5))} / {ms(percentile(times, 0.95))}")
                 server = top.server.get((top.tag, kind), []) if top.server else []
                 lines.append(
-                    f"| {engine} | {title} | {queries} | {' | '.join(timed)} "
+                    f"| {engine} | {title} | {queries} | {' | '.join(cells)} "
                     f"| {ms(percentile(server, 0.5))} / {ms(percentile(server, 0.95))} |"
                 )
         lines += [

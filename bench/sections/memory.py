@@ -14,7 +14,7 @@ class Memory:
 
     def measure(self) -> None:
         workers = self.bench.workers_of_gunicorn()
-        self.peaks[self.bench.engine.label] = sorted(
+        self.peaks[self.bench.current.label] = sorted(
             (peak_mib(w.pid) for w in workers), reverse=True
         )
 

@@ -72,7 +72,7 @@ class Pages:
 
     def measure(self, size: int, targets: dict) -> None:
         bench, plan = self.bench, self.bench.plan
-        engine = bench.engine
+        engine = bench.current
         kinds = pages(targets)
         titles = {kind: t for group in kinds.values() for kind, (t, _, _) in group.items()}
         asked = {
@@ -134,14 +134,14 @@ class Pages:
             last = stages[max(stages)]
             for kind, title in last.titles.items():
                 queries = " / ".join(str(s.queries[kind]["later"]) for s in stages.values())
-                timed = []
+                cells = []
                 for size in plan.timed:
                     stage = stages.get(size)
                     times = (
                         [t for s in stage.latency.values() for t in s.times(kind)] if stage else []
                     )
-                    timed.append(f"{ms(percentile(times, 0.5))} / {ms(percentile(times, 0.95))}")
-                lines.append(f"| {engine} | {title} | {queries} | {' | '.join(timed)} |")
+                    cells.append(f"{ms(percentile(times, 0.5))} / {ms(percentile(times, 0.95))}")
+                lines.append(f"| {engine} | {title} | {queries} | {' | '.join(cells)} |")
         lines += [
             "",
             "Home and the operation page as `viewer`; the audit pages as the superuser `admin` "

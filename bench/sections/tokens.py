@@ -5,7 +5,7 @@ cache; then again after the sandbox expired every token it issued."""
 from __future__ import annotations
 
 from bench.context import Bench
-from bench.loadgen import percentile
+from bench.loadgen import Samples, percentile
 from bench.report import ms
 
 BUDGET = "1 fetch per expiry for all workers together"
@@ -15,7 +15,7 @@ TITLES = ("cold start (no token cached)", "after every token expired")
 class Tokens:
     def __init__(self, bench: Bench):
         self.bench = bench
-        self.samples = None
+        self.samples: Samples | None = None
         self.busy = self.workers = 0
 
     def measure(self) -> None:

@@ -22,15 +22,15 @@ class Verify:
         bench = self.bench
         if size not in bench.plan.timed:
             return
-        bench.log(f"verify_audit over {size:,} entries on {bench.engine.label}")
+        bench.log(f"verify_audit over {size:,} entries on {bench.current.label}")
         usage = bench.procs.run_measured(
-            f"verify-{bench.engine.name}-{size}",
+            f"verify-{bench.current.name}-{size}",
             [sys.executable, "manage.py", "verify_audit"],
             env=bench.env(),
             timeout=3600,
         )
         found = _VERIFIED.search(usage.log.read_text(encoding="utf-8", errors="replace"))
-        self.runs.setdefault(bench.engine.label, {})[size] = (usage, int(found[1]) if found else 0)
+        self.runs.setdefault(bench.current.label, {})[size] = (usage, int(found[1]) if found else 0)
 
     def report(self) -> None:
         plan, report = self.bench.plan, self.bench.report

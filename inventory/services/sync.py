@@ -384,8 +384,8 @@ def _reconcile(listing: Listing, *, actor: Actor, baseline: bool, listed_from: d
     for chunk in _chunks(_changed_rows(listing, in_flight)):
         changed += len(chunk)
         if not baseline:
-            events = [_drift_changed(before, after) for before, after in chunk]
-            audit_append_many([event for event in events if event], actor=actor)
+            found = (_drift_changed(before, after) for before, after in chunk)
+            audit_append_many([event for event in found if event is not None], actor=actor)
     now = timezone.now()
     disappeared, _ = gone.delete()
     added = _insert_appeared(listing, in_flight, now=now)
