@@ -156,9 +156,11 @@ class BoundedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        # Chain positions: every filter's index holds them, so this reads an index alone.
         entries: QuerySet = self.object_list  # type: ignore[assignment]
-        return entries.values("seq").order_by()[: self.BOUND + 1].count()
+        # Chain positions: every filter's index holds them, so this reads an index alone.
+        # (The admin pages an entry's history, Django's own log, with it too.)
+        column = "seq" if entries.model is Operation else "pk"
+        return entries.values(column).order_by()[: self.BOUND + 1].count()
 
     @property
     def bounded(self) -> bool:
