@@ -186,15 +186,17 @@ class RetiredNumber(models.Model):
 
 class InventoryTotal(models.Model):
     """The inventory's totals by group, kept by the database on every write to the cache
-    (triggers installed by migration 0010), so a page's totals and the dashboard's figures
-    are a SUM over a few rows, never a count of the cache.
+    (triggers installed by migration 0011, see inventory/cache_triggers.py), so a page's
+    totals and the dashboard's figures are a SUM over a few rows, never a count of the cache.
 
     A group's figures are the SUM of its rows: SQLite keeps one row per group; PostgreSQL
-    adds a row per group changed by each statement (no row is updated, so concurrent writers
-    never wait on each other) and the sync folds them (`inventory_totals_fold`). Read it as
+    appends a row per group each statement changed (no row is updated, so concurrent writers
+    never wait on each other) and the sync folds them (`cache_totals_fold`). Spend by
+    country, type or team, for a dashboard, is one query:
 
-        InventoryTotal.objects.filter(country="NL").aggregate(Sum("monthly_total"))
-        InventoryTotal.objects.values("team").annotate(spend=Sum("monthly_total"))
+        InventoryTotal.objects.values("country").annotate(
+            numbers=Sum("numbers"), priced=Sum("priced"), monthly=Sum("monthly_total")
+        )
     """
 
     country = models.CharField(max_length=2)
