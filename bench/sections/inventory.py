@@ -188,7 +188,8 @@ class Inventory:
             code for s in stages.values() for q in s.queries.values() for code in q["statuses"]
         }
         sizes = " / ".join(f"{size:,}" for size in stages)
-        measured = f"{min(counts)}–{max(counts)} per page at each size; " + (
+        spread = f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)}–{max(counts)}"
+        measured = f"{spread} per page at each size; " + (
             "the same at every size for every kind"
             if not differing
             else f"different at {smallest:,} and {largest:,} for: {', '.join(differing)}"
