@@ -7,14 +7,18 @@ Prints a Markdown table and writes it to bench/results.md; exits 1 when a budget
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import signal
 import sys
 import traceback
 from pathlib import Path
 
+from bench.context import DEFAULT_REDIS_URL, REDIS_MARKER, Bench
+from bench.engines import available
+from bench.plan import QUICK, Plan
 from bench.procs import Processes
-from bench.run import DEFAULT_REDIS_URL, QUICK, REDIS_MARKER, Bench, Plan, clean_workdir
+from bench.run import clean_workdir, run
 
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -30,9 +34,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="small sizes and short runs, to try the bench out (writes bench/tmp/results-quick.md)",
     )
+    parser.add_argument(
+        "--engines",
+        default="sqlite,postgresql",
+        help="databases to run the portal on, in order (default: sqlite,postgresql)",
+    )
     parser.add_argument("--output", type=Path, help="where to write the Markdown results")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else Plan()
+    plan = dataclasses.replace(plan, engines=tuple(args.engines.split(",")))
     output = args.output or (
         BENCH_DIR / "tmp" / "results-quick.md" if args.quick else BENCH_DIR / "results.md"
     )
@@ -45,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     processes = Processes(workdir)
     bench = Bench(plan, workdir, processes, redis_url)
     try:
-        report = bench.run()
+        report = run(bench)
     except KeyboardInterrupt:
         print("\nInterrupted; stopping everything the bench started.", file=sys.stderr)
         return 130
@@ -63,8 +73,13 @@ def main(argv: list[str] | None = None) -> int:
         processes.stop_all()
         if bench.redis is not None and bench.redis.get(REDIS_MARKER) == str(os.getpid()).encode():
             bench.redis.flushdb()  # the bench's own database (see Bench.connect_redis)
-        for path in workdir.glob("*.sqlite3*"):
-            path.unlink(missing_ok=True)
+        for engine in available(plan.engines, workdir):
+            if not engine.problem:
+                for database in ("portal", "template", *(f"sync-{n}" for n in _sync_sizes(plan))):
+                    try:
+                        engine.drop(database)
+                    except Exception as problem:  # a database that is not the bench's: kept
+                        print(f"Not dropped: {problem}", file=sys.stderr)
 
     markdown = report.markdown()
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -72,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     print(markdown)
     print(f"Written to {output}; logs in {workdir}.", file=sys.stderr)
     return 1 if report.missed else 0
+
+
+def _sync_sizes(plan: Plan) -> set[int]:
+    return {*plan.strict_sync_sizes, *plan.generous_sync_sizes}
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Bench steps that need Django, run in a child process with the bench's environment:
 
     python -m bench.djangotasks prepare
-    python -m bench.djangotasks fill SANDBOX_BASE_URL
-    python -m bench.djangotasks queries '["/inventory/", ...]'
+    python -m bench.djangotasks fill SIZE
+    python -m bench.djangotasks targets
+    python -m bench.djangotasks queries '{"kind": ["/path", "username"], ...}'
     python -m bench.djangotasks syncrun
 
 Each prints one JSON object on its last line of output.
@@ -15,13 +16,13 @@ import math
 import os
 import sys
 import time
-from decimal import Decimal
+from collections.abc import Callable
 
 import django
 
 
 def prepare() -> dict:
-    """Migrate a new database and create the demo logins (the bench signs in as `viewer`)."""
+    """Migrate a new database and create the demo logins (the bench signs in with them)."""
     from django.core.management import call_command
     from django.db import connection
 
@@ -33,74 +34,98 @@ def prepare() -> dict:
     return {"ok": True}
 
 
-def fill(sandbox_url: str) -> dict:
-    """Make the owned-number cache hold exactly the sandbox account's numbers, written as the
-    sync writes them (parse_owned + the sync's own field mapping, raw record included), with a
-    price on every third number as if it had been bought through the portal; then record a
-    successful sync so the page looks as it does in everyday use, and invalidate what the
-    portal derived from the cache (the sync status, and totals where the portal keeps them).
-    Reads the account from the sandbox's control surface: no API call, no quota."""
-    import requests
+def fill(size: str) -> dict:
+    """Grow the cache to SIZE numbers and the audit trail to SIZE entries (bench.fill), then
+    do what a sync does after the cache grew: fold the totals, refresh the statistics,
+    record a successful sync run, and publish the sync status."""
     from django.core.cache import cache
-    from django.db import transaction
+    from django.db import connection
     from django.utils import timezone
 
-    from inventory import api_client as api
-    from inventory import selectors
+    from bench.fill import fill_numbers, fill_trail
+    from inventory import cache_triggers, selectors
     from inventory.models import OwnedNumber, SyncRun
-    from inventory.services.cache import (
-        cache_fields,
-        cache_statistics_refresh,
-        inventory_changed,
-    )
-    from inventory.services.pricing import prices_refresh
+    from inventory.services.cache import cache_statistics_refresh, cache_totals_fold
 
-    owned = requests.get(f"{sandbox_url}/_sandbox/state", timeout=120).json()["owned"]
+    target = int(size)
     started = time.monotonic()
+    added = fill_numbers(target)
+    numbers_s = time.monotonic() - started
+    entries = fill_trail(target)
+    trail_s = time.monotonic() - started - numbers_s
+    cache_totals_fold()
+    cache_statistics_refresh()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A row-by-row fill appended a totals row per row; a sync's one INSERT does not.
+            cursor.execute(f"VACUUM FULL {cache_triggers.TOTALS}")
+            cursor.execute("VACUUM ANALYZE")  # as autovacuum would after so many inserts
+        else:
+            cursor.execute("ANALYZE")  # the trail's statistics too
     now = timezone.now()
-    rows = []
-    for position, item in enumerate(owned):
-        number = api.parse_owned(item)
-        fields = cache_fields(number)
-        if position % 3 == 0:
-            fields.update(
-                monthly_cost=Decimal("1.2500"), setup_cost=Decimal("0.5000"), purchased_at=now
-            )
-        rows.append(OwnedNumber(msisdn=number.msisdn, first_seen_at=now, **fields))
-    with transaction.atomic():
-        OwnedNumber.objects.all().delete()
-        OwnedNumber.objects.bulk_create(rows, batch_size=2000)
-        prices_refresh()  # as the sync prices what it writes (the tally follows by trigger)
-        SyncRun.objects.create(
-            status=SyncRun.Status.SUCCEEDED,
-            started_at=now,
-            finished_at=now,
-            started_by="bench",
-            numbers_seen=len(rows),
-            list_calls=math.ceil(len(rows) / 100),
-            message="Cache filled by the benchmark.",
-        )
-    cache_statistics_refresh()  # as a sync does after the cache grew
+    SyncRun.objects.create(
+        status=SyncRun.Status.SUCCEEDED,
+        started_at=now,
+        finished_at=now,
+        started_by="bench",
+        numbers_seen=target,
+        list_calls=math.ceil(target / 100),
+        message="Cache filled by the benchmark.",
+    )
     cache.delete(selectors.SYNC_STATUS_CACHE_KEY)
-    inventory_changed()  # what every write to the cache does: totals counted before are dropped
-    return {"numbers": OwnedNumber.objects.count(), "seconds": time.monotonic() - started}
+    return {
+        "numbers": OwnedNumber.objects.count(),
+        "added": added,
+        "entries": entries,
+        "numbers_seconds": numbers_s,
+        "trail_seconds": trail_s,
+        "seconds": time.monotonic() - started,
+    }
+
+
+def targets() -> dict:
+    """What the measured pages point at: the middle of the inventory (a deep page by its
+    cursor), the last page, an entry of the trail and a number and a user in it."""
+    from bench.fill import number_record
+    from inventory import selectors
+    from inventory.models import Operation, OwnedNumber
+
+    count = OwnedNumber.objects.count()
+    middle = OwnedNumber.objects.order_by("msisdn")[count // 2] if count else None
+    # An operation on a number, a thousand entries back (or the oldest there is).
+    recent = Operation.objects.exclude(msisdn="").order_by("-seq")
+    entry = list(recent[:1001])[-1]
+    return {
+        "count": count,
+        "middle_page": max(1, count // 2 // 50 + 1),
+        "middle_cursor": selectors.inventory_order("msisdn").cursor_of(middle) if middle else "",
+        "last_page": max(1, math.ceil(count / 50)),
+        "entry_id": entry.pk,
+        "entry_msisdn": entry.msisdn,
+        "entry_user": entry.actor_username,
+        "entry_country": entry.country or "GB",
+        "starts": "+" + number_record(7)[0]["msisdn"][:5],
+    }
 
 
 def queries(paths_json: str) -> dict:
-    """Database queries per page, counted server-side: Django's test client requests each page
-    as the `viewer` login, against the same database and cache as the portal, under
-    CaptureQueriesContext. The first request may fill caches (the sync status); the second is
-    what every later page view costs."""
+    """Database queries per page, counted server-side: Django's test client requests each
+    page as the given login, against the same database and cache as the portal, under
+    CaptureQueriesContext. The first request may fill caches (the sync status); the second
+    is what every later page view costs."""
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    client = Client(HTTP_HOST="127.0.0.1")
-    viewer = get_user_model().objects.get(username="viewer")
-    client.force_login(viewer, backend="django.contrib.auth.backends.ModelBackend")
+    clients = {}
     result = {}
-    for path in json.loads(paths_json):
+    for kind, (path, username) in json.loads(paths_json).items():
+        if username not in clients:
+            clients[username] = Client(HTTP_HOST="127.0.0.1")
+            user = get_user_model().objects.get(username=username)
+            clients[username].force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client = clients[username]
         counts, statuses, db_ms = [], [], []
         for _ in range(2):
             with CaptureQueriesContext(connection) as captured:
@@ -108,7 +133,7 @@ def queries(paths_json: str) -> dict:
             counts.append(len(captured))
             statuses.append(response.status_code)
             db_ms.append(sum(float(q["time"]) for q in captured.captured_queries) * 1000)
-        result[path] = {
+        result[kind] = {
             "first": counts[0],
             "later": counts[1],
             "statuses": statuses,
@@ -135,7 +160,13 @@ def syncrun() -> dict:
     }
 
 
-TASKS = {"prepare": prepare, "fill": fill, "queries": queries, "syncrun": syncrun}
+TASKS: dict[str, Callable[..., dict]] = {
+    "prepare": prepare,
+    "fill": fill,
+    "targets": targets,
+    "queries": queries,
+    "syncrun": syncrun,
+}
 
 
 def main() -> None:

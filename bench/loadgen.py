@@ -66,17 +66,11 @@ def run_locust(
     out = workdir / f"locust-{tag}.json"
     out.unlink(missing_ok=True)
     argv = [
-        sys.executable, "-m", "locust",
-        "-f", str(LOCUSTFILE),
-        "--headless", "--only-summary",
-        "--host", host,
-        "--users", str(users), "--spawn-rate", str(users),
-        "--run-time", f"{max(1, round(run_time))}s",
-        "--stop-timeout", "10",
-        "--loglevel", "WARNING",
-        "--exit-code-on-error", "0",
-        user_class,
-    ]  # fmt: skip
+        *(sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--only-summary"),
+        *("--host", host, "--users", str(users), "--spawn-rate", str(users)),
+        *("--run-time", f"{max(1, round(run_time))}s", "--stop-timeout", "10"),
+        *("--loglevel", "WARNING", "--exit-code-on-error", "0", user_class),
+    ]
     child_env = {
         **os.environ,
         **env,
@@ -93,7 +87,7 @@ def run_locust(
 
 
 # gunicorn.conf.py's access line: ... "GET /path HTTP/1.1" 200 35757 38ms rid=<request id>
-_ACCESS_LINE = re.compile(r'" (\d{3}) \S+ (\d+)ms rid=bench\.([A-Za-z0-9_-]+)\.([a-z]+)\.')
+_ACCESS_LINE = re.compile(r'" (\d{3}) \S+ (\d+)ms rid=bench\.([^.\s]+)\.([^.\s]+)\.')
 
 
 def server_times(gunicorn_log: Path) -> dict[tuple[str, str], list[float]]:

@@ -3,8 +3,9 @@ a time; everything a run needs comes from the environment:
 
     BENCH_OUT            where the raw samples and notes are written (JSON) when locust quits
     BENCH_USERNAME/PASSWORD  the portal login each simulated user signs in with
-    BENCH_PATHS          PageUser: JSON object, page kind -> portal path, requested round
-                         robin (each request is named by its kind)
+    BENCH_PATHS          PageUser: JSON object, page kind -> [portal path, text the page
+                         must contain], requested round robin (each request is named by
+                         its kind)
     BENCH_SANDBOX        CatalogueUser, BurstUser: the sandbox's base URL
     BENCH_QUERIES        CatalogueUser: JSON list of catalogue query strings
     BENCH_USERS          BurstUser: how many users take part in the burst
@@ -102,7 +103,7 @@ class PortalUser(FastHttpUser):
 
 
 class PageUser(PortalUser):
-    """Inventory pages, round robin over BENCH_PATHS, as fast as the portal answers. Taking
+    """Portal pages, round robin over BENCH_PATHS, as fast as the portal answers. Taking
     the kinds in turn means whatever else the machine does hits them all alike."""
 
     serial = 0
@@ -117,19 +118,15 @@ class PageUser(PortalUser):
         self.request_id = f"bench.{os.environ.get('BENCH_TAG', 'run')}.{{kind}}.{PageUser.serial}"
 
     @task
-    def inventory_page(self):
-        kind, path = self.paths[self.turn % len(self.paths)]
+    def portal_page(self):
+        kind, (path, marker) = self.paths[self.turn % len(self.paths)]
         self.turn += 1
         self.page(
             path,
             name=kind,
-            marker=PAGE_MARKERS.get(kind, b'data-testid="totals"'),
+            marker=marker.encode(),
             headers={"X-Request-ID": f"{self.request_id.format(kind=kind)}.{self.turn}"},
         )
-
-
-# What shows a page is the one asked for: the inventory's totals, the dashboard's spend.
-PAGE_MARKERS = {"home": b'data-testid="spend-now"'}
 
 
 class _Sequence(PortalUser):

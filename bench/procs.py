@@ -11,6 +11,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -74,6 +75,64 @@ class Processes:
     def stop_all(self) -> None:
         for proc in reversed(list(self._running)):
             self.stop(proc)
+
+    def run_measured(self, name: str, argv: list[str], *, env: dict[str, str], timeout: float):
+        """Run a process to its end and return what it cost: exit code, wall time, CPU time
+        (user + system) and peak resident memory, as the kernel accounted them."""
+        started = time.monotonic()
+        proc = self.start(name, argv, env=env)
+        try:
+            while True:
+                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                if pid:
+                    break
+                if time.monotonic() - started > timeout:
+                    self.stop(proc)
+                    raise RuntimeError(f"{name} ran over {timeout:.0f} s; see {self.log_of(proc)}")
+                time.sleep(0.05)
+        finally:
+            if proc in self._running:
+                self._running.remove(proc)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        return Usage(
+            code=proc.returncode,
+            wall=time.monotonic() - started,
+            cpu=usage.ru_utime + usage.ru_stime,
+            peak_mib=usage.ru_maxrss / 1024,
+            log=self.log_of(proc),
+        )
+
+
+@dataclass(frozen=True)
+class Usage:
+    code: int
+    wall: float  # seconds
+    cpu: float  # seconds of CPU, user + system
+    peak_mib: float  # peak resident memory
+    log: Path
+
+
+def _status(pid: int) -> dict[str, str]:
+    text = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+
+def rss_mib(pid: int) -> float:
+    return int(_status(pid)["VmRSS"].split()[0]) / 1024
+
+
+def peak_mib(pid: int) -> float:
+    """A process's peak resident memory (VmHWM) since it started or since `peak_reset`."""
+    return int(_status(pid)["VmHWM"].split()[0]) / 1024
+
+
+def peak_reset(pid: int) -> bool:
+    """Start a process's peak memory over from its current size (Linux: clear_refs 5)."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5", encoding="utf-8")
+    except OSError:
+        return False
+    return True
 
 
 def free_port() -> int:

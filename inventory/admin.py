@@ -1,20 +1,27 @@
-"""The audit trail in the admin, for superusers: read-only for them too. Auditors review it
-in the portal's own pages (inventory/views/audit.py)."""
+"""Audit review in the admin: read-only for everyone, superusers included.
+
+The trail only grows (a million entries is an ordinary year), so every part of its list is
+read from an index: the page (newest first, a filter's index ending in seq), the count
+(bounded: "more than 10,000"), the filters' choices and the date links (index seeks), and
+search (a whole number or a username, each indexed)."""
 
 import json
+import re
+from functools import cached_property
+from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import path
 from django.utils.html import format_html, format_html_join
 
 from inventory import phone
-from inventory.csv_export import AUDIT_HEADER as CSV_HEADER
-from inventory.csv_export import audit_csv_row as _csv_row
 from inventory.csv_export import stream_csv
 from inventory.models import Operation, Outcome
 
@@ -33,6 +40,22 @@ class UnsettledFilter(admin.SimpleListFilter):
         return queryset.filter(outcome=Outcome.UNKNOWN).exclude(Exists(settled))
 
 
+def distinct_values(column: str, *, limit: int) -> list[str]:
+    """The distinct non-empty values of an indexed column of the trail, in order: one index
+    seek per value (a recursive query), not a read of every entry."""
+    table = Operation._meta.db_table
+    sql = (
+        f"WITH RECURSIVE found(value, n) AS ("  # noqa: S608 - our own column and table names
+        f"SELECT MIN({column}), 1 FROM {table} WHERE {column} > '' UNION ALL "
+        f"SELECT (SELECT MIN({column}) FROM {table} WHERE {column} > found.value), n + 1 "
+        f"FROM found WHERE found.value IS NOT NULL AND n < %s) "
+        f"SELECT value FROM found WHERE value IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [limit])
+        return [value for (value,) in cursor.fetchall()]
+
+
 class UserFilter(admin.SimpleListFilter):
     """By username as it was recorded (users may since have been renamed or removed)."""
 
@@ -40,13 +63,7 @@ class UserFilter(admin.SimpleListFilter):
     parameter_name = "user"
 
     def lookups(self, request, model_admin):
-        names = (
-            Operation.objects.exclude(actor_username="")
-            .order_by("actor_username")
-            .values_list("actor_username", flat=True)
-            .distinct()[:200]
-        )
-        return [(name, name) for name in names]
+        return [(name, name) for name in distinct_values("actor_username", limit=200)]
 
     def queryset(self, request, queryset):
         return queryset.filter(actor_username=self.value()) if self.value() else queryset
@@ -57,35 +74,137 @@ class CountryFilter(admin.SimpleListFilter):
     parameter_name = "country"
 
     def lookups(self, request, model_admin):
-        codes = (
-            Operation.objects.exclude(country="")
-            .order_by("country")
-            .values_list("country", flat=True)
-            .distinct()
-        )
+        codes = distinct_values("country", limit=300)
         return [(code, f"{phone.flag(code)} {phone.country_name(code)}") for code in codes]
 
     def queryset(self, request, queryset):
         return queryset.filter(country=self.value()) if self.value() else queryset
 
 
-class AuditChangeList(ChangeList):
-    """The admin's list. Only its own filters are taken from the query string: a lookup
-    such as ?created_at__year=-1 (there is no date drill-down) fails in Django's own code;
-    here it is a wrong filter like any other: the list says so, the export answers 400."""
+CSV_HEADER = [
+    "seq", "created_at_utc", "action", "outcome", "settled_as", "username", "ip", "user_agent",
+    "request_id", "country", "msisdn", "monthly_cost_eur", "setup_cost_eur", "http_status",
+    "provider_code", "provider_label", "duration_ms", "reason", "request", "before", "after",
+    "hash",
+]  # fmt: skip
 
-    # The only lookups taken straight from the query string: the list filters' own.
-    PLAIN_LOOKUPS = {"action", "action__exact", "outcome", "outcome__exact"}
+
+# The export reads these columns (no model instances: a million rows must stream fast).
+CSV_COLUMNS = (
+    "seq",
+    "created_at",
+    "action",
+    "outcome",
+    "settlement_outcome",
+    "actor_username",
+    "ip",
+    "user_agent",
+    "request_id",
+    "country",
+    "msisdn",
+    "monthly_cost",
+    "setup_cost",
+    "http_status",
+    "provider_code",
+    "provider_label",
+    "duration_ms",
+    "reason",
+    "request",
+    "before",
+    "after",
+    "hash",
+)
+_JSON = {CSV_COLUMNS.index(name) for name in ("request", "before", "after")}
+_CREATED, _SETTLED = CSV_COLUMNS.index("created_at"), CSV_COLUMNS.index("settlement_outcome")
+# The columns whose text comes from people or the API (the others are numbers, dates, JSON,
+# hashes and the trail's own words).
+_PEOPLES = ("actor_username", "user_agent", "request_id", "msisdn", "provider_code")
+_TEXT = [CSV_COLUMNS.index(name) for name in (*_PEOPLES, "provider_label", "reason")]
+
+
+def _json(value) -> str:
+    if not value:  # most entries: nothing before or after, no request
+        return "null" if value is None else json.dumps(value)
+    return json.dumps(value, sort_keys=True)
+
+
+# What the export reads: each column, but the entry's id where its settlement's outcome goes.
+_READ = tuple("id" if name == "settlement_outcome" else name for name in CSV_COLUMNS)
+
+
+def _settlement_outcomes() -> dict[int, str]:
+    """The settled entries' final outcomes. Few (only unknown outcomes are ever settled), so
+    read once for an export, instead of a lookup per exported row."""
+    settlements = Operation.objects.filter(settles__isnull=False)
+    return dict(settlements.values_list("settles_id", "outcome"))
+
+
+def _csv_row(values: tuple, settled: dict[int, str]) -> list:
+    row = list(values)
+    row[_CREATED] = row[_CREATED].isoformat()
+    row[_SETTLED] = settled.get(row[_SETTLED], "")
+    for position in _JSON:
+        row[position] = _json(row[position])
+    return row
+
+
+class BoundedPaginator(Paginator):
+    """Counts the list only up to BOUND entries (the pages up to there stay reachable; the
+    rest is found by filtering): no COUNT over the whole trail per view."""
+
+    BOUND = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        entries: QuerySet = self.object_list  # type: ignore[assignment]
+        # Chain positions: every filter's index holds them, so this reads an index alone.
+        # (The admin pages an entry's history, Django's own log, with it too.)
+        column = "seq" if entries.model is Operation else "pk"
+        return entries.values(column).order_by()[: self.BOUND + 1].count()
+
+    @property
+    def bounded(self) -> bool:
+        return self.count > self.BOUND
+
+
+def first_seq_from(moment) -> int:
+    """The chain position of the first entry at or after `moment` (one seek on created_at):
+    entries are stamped under the chain's lock, so positions and times rise together."""
+    entries = Operation.objects.filter(created_at__gte=moment).order_by("created_at")
+    found = entries.values_list("seq", flat=True).first()
+    if found is not None:
+        return found
+    return (Operation.objects.order_by("-seq").values_list("seq", flat=True).first() or 0) + 1
+
+
+class AuditChangeList(ChangeList):
+    """A date range (the date links) becomes a range of chain positions, which the list's
+    indexes serve in its own order; a range of times would have to be sorted."""
+
+    # The only lookups taken straight from the query string: the list filters' own, and
+    # the chain positions the date links become. Anything else is a wrong filter (400).
+    PLAIN_LOOKUPS = {"action", "action__exact", "outcome", "outcome__exact", "seq__gte", "seq__lt"}
 
     def get_filters(self, request):
         try:
-            filters = super().get_filters(request)
+            specs, has_filters, found, duplicates, active = super().get_filters(request)
         except (ValueError, OverflowError) as error:
             raise IncorrectLookupParameters(error) from error
-        unknown = set(filters[2]) - self.PLAIN_LOOKUPS
+        params: dict[str, Any] = dict(found)
+        try:
+            for op in ("gte", "lt"):
+                if f"created_at__{op}" in params:
+                    moment = params.pop(f"created_at__{op}")[-1]
+                    params[f"seq__{op}"] = [first_seq_from(moment)]
+        except (ValidationError, ValueError, TypeError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
+        unknown = set(params) - self.PLAIN_LOOKUPS
         if unknown:
             raise IncorrectLookupParameters(f"Not a filter of this list: {', '.join(unknown)}")
-        return filters
+        return specs, has_filters, params, duplicates, active
+
+
+_NUMBER_SEPARATORS = re.compile(r"[\s().\-/]")
 
 
 @admin.register(Operation)
@@ -93,12 +212,14 @@ class OperationAdmin(admin.ModelAdmin):
     change_list_template = "admin/inventory/operation/change_list.html"
     list_display = ["seq", "created_at", "action", "number", "actor_username", "outcome_shown",
                     "monthly_cost", "http_status"]  # fmt: skip
-    list_display_links = ["seq", "created_at"]
+    list_display_links = ["seq"]
     list_filter = ["action", "outcome", UnsettledFilter, UserFilter, CountryFilter]
     search_fields = ["msisdn", "actor_username"]
-    # No date_hierarchy: its year links read every entry on each view.
+    search_help_text = "A whole number (+44 7700 900123) or a username."
+    date_hierarchy = "created_at"  # its links are found by index seeks (templatetags/audit_admin)
     list_per_page = 50
     show_full_result_count = False
+    paginator = BoundedPaginator
     ordering = ["-seq"]
     fieldsets = [
         ("What", {"fields": ["action", "number", "outcome_shown", "reason", "change"]}),
@@ -111,9 +232,6 @@ class OperationAdmin(admin.ModelAdmin):
         ("Chain", {"fields": ["seq", "prev_hash", "hash", "outcome_hash", "settles"],
                    "classes": ["collapse"]}),
     ]  # fmt: skip
-
-    def get_changelist(self, request, **kwargs):
-        return AuditChangeList
 
     def get_readonly_fields(self, request, obj=None):
         return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
@@ -138,11 +256,26 @@ class OperationAdmin(admin.ModelAdmin):
     def get_actions(self, request):
         return {}
 
+    def get_changelist(self, request, **kwargs):
+        return AuditChangeList
+
+    def get_search_results(self, request, queryset, search_term):
+        """A whole number or a username, matched exactly: each is indexed with the order of
+        the list, where a substring search would read the whole trail."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        number = _NUMBER_SEPARATORS.sub("", term)
+        number = number[1:] if number.startswith("+") else number
+        if number.isascii() and number.isdigit():
+            return queryset.filter(msisdn=number.removeprefix("00")), False
+        return queryset.filter(actor_username=term), False
+
     # --- columns ---
 
     def get_queryset(self, request):
         settled = Operation.objects.filter(settles=OuterRef("pk")).values("outcome")[:1]
-        return super().get_queryset(request).annotate(settled_as=settled)
+        return super().get_queryset(request).annotate(settlement_outcome=settled)
 
     @admin.display(description="number", ordering="msisdn")
     def number(self, entry):
@@ -157,7 +290,7 @@ class OperationAdmin(admin.ModelAdmin):
 
     @admin.display(description="outcome", ordering="outcome")
     def outcome_shown(self, entry):
-        settled = getattr(entry, "settled_as", None)
+        settled = getattr(entry, "settlement_outcome", None)
         if entry.outcome == Outcome.UNKNOWN:
             text = f"unknown → settled {settled}" if settled else "UNKNOWN, not settled"
             return format_html('<span class="audit-outcome audit-{}">{}</span>', "unknown", text)
@@ -204,10 +337,11 @@ class OperationAdmin(admin.ModelAdmin):
                 "use its Export CSV link.",
                 content_type="text/plain; charset=utf-8",
             )
-        entries = changelist.get_queryset(request).iterator(chunk_size=2000)
-        response = StreamingHttpResponse(
-            stream_csv(CSV_HEADER, (_csv_row(e) for e in entries)), content_type="text/csv"
-        )
+        entries = changelist.get_queryset(request).values_list(*_READ)
+        settled = _settlement_outcomes()
+        rows = (_csv_row(values, settled) for values in entries.iterator(chunk_size=2000))
+        lines = stream_csv(CSV_HEADER, rows, text=_TEXT)
+        response = StreamingHttpResponse(lines, content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'
         return response
 

@@ -318,13 +318,22 @@ class InventoryFilterForm(PortalForm):
         ],
         required=False,
     )
-    q = forms.CharField(label="Label, team or notes", max_length=100, required=False)
+    q = forms.CharField(
+        label="Label, team or notes",
+        max_length=100,
+        min_length=3,
+        required=False,
+        error_messages={"min_length": "Type at least 3 characters to search."},
+    )
     destination = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     sort = forms.ChoiceField(label="Sort by", choices=INVENTORY_SORT_CHOICES, required=False)
     size = forms.TypedChoiceField(
         label="Per page", choices=PAGE_SIZES, coerce=int, initial=50, required=False
     )
     page = forms.IntegerField(min_value=1, max_value=1_000_000, required=False)
+    # Where the page starts or ends (set by the pager's links, never typed).
+    after = forms.CharField(max_length=300, required=False)
+    before = forms.CharField(max_length=300, required=False)
 
     def __init__(self, data=None, *args, **kwargs):
         super().__init__(_with_defaults(data, match="contains", size="50"), *args, **kwargs)
@@ -344,6 +353,10 @@ class InventoryFilterForm(PortalForm):
                 )
             except forms.ValidationError as error:
                 self.add_error("pattern", error)
+        found = data["digit_pattern"]
+        if found is not None and found.mode != "starts" and len(found.digits) < 3:
+            data["digit_pattern"] = None
+            self.add_error("pattern", "Type at least 3 digits to match inside or at the end.")
         return data
 
 

@@ -6,8 +6,10 @@ trail: append-only, hash-chained, and guarded by database triggers (DESIGN §2.5
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, Q
 from django.utils import timezone
+
+from inventory import phone
 
 
 class NumberType(models.TextChoices):
@@ -41,6 +43,23 @@ class PriceSource(models.TextChoices):
 # Prices from the rate card are estimates: the price of the number's country and type, not
 # of the number itself.
 ESTIMATED_SOURCES = (PriceSource.CONTRACT, PriceSource.CATALOGUE)
+
+
+def _known_and_unknown(column: str, short: str) -> list[models.Index]:
+    """For a sort by a column that may be unknown (NULL): the known values in order, and
+    the unknown ones by number."""
+    return [
+        models.Index(
+            fields=[column, "msisdn"],
+            condition=Q(**{f"{column}__isnull": False}),
+            name=f"owned_{short}_known",
+        ),
+        models.Index(
+            fields=["msisdn"],
+            condition=Q(**{f"{column}__isnull": True}),
+            name=f"owned_{short}_unknown",
+        ),
+    ]
 
 
 class OwnedNumber(models.Model):
@@ -112,17 +131,46 @@ class OwnedNumber(models.Model):
     first_seen_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Kept by the writes, for the inventory's indexes: the country's name (sorting by country
+    # sorts by name, not by ISO code) and whether any routing is set (computed by the
+    # database itself on every write).
+    country_name = models.CharField(max_length=100, blank=True)
+    configured = models.GeneratedField(
+        expression=ExpressionWrapper(
+            ~Q(mo_http_url="") | ~Q(voice_callback_type="") | ~Q(messages_callback_value=""),
+            output_field=models.BooleanField(),
+        ),
+        output_field=models.BooleanField(),
+        db_persist=True,
+    )
+
     class Meta:
         ordering = ["msisdn"]
-        # Filters end in ORDER BY msisdn: each index ends with it, so a filtered page is
-        # read in order instead of sorted.
+        # Every page of the inventory is read from one of these in order, never sorted: each
+        # filter's index ends in msisdn (the default order and every sort's tiebreak), each
+        # sort has an index on (column, msisdn) that serves both directions, and a column
+        # that may be unknown has one index for its known values and one for the rest, which
+        # the listing reads one after the other (unknown values last, both ways). The text
+        # index for label/team/notes and digit patterns is the database's own (migration 0020).
         indexes = [
             models.Index(fields=["country", "msisdn"]),
             models.Index(fields=["country", "type", "msisdn"]),
             models.Index(fields=["type", "msisdn"]),
-            models.Index(fields=["purchased_at"]),
-            models.Index(fields=["monthly_cost"]),
-            models.Index(fields=["effective_monthly_cost", "msisdn"]),
+            # Yes/no filters: the rows of one answer each, which the database's statistics
+            # count (an index on a yes/no column looks like half the table to SQLite).
+            *(
+                models.Index(
+                    fields=["msisdn"], condition=Q(**{column: True}), name=f"owned_{column}"
+                )
+                for column in ("has_sms", "has_voice", "has_mms", "configured")
+            ),
+            models.Index(
+                fields=["msisdn"], condition=Q(configured=False), name="owned_unconfigured"
+            ),
+            models.Index(fields=["country_name", "msisdn"], name="owned_country_name_msisdn"),
+            models.Index(fields=["label", "msisdn"], name="owned_label_msisdn"),
+            *_known_and_unknown("effective_monthly_cost", "cost"),
+            *_known_and_unknown("purchased_at", "bought"),
             models.Index(fields=["renewal_day", "msisdn"]),
         ]
         permissions = [
@@ -138,6 +186,13 @@ class OwnedNumber(models.Model):
 
     def __str__(self):
         return f"+{self.msisdn}"
+
+    def save(self, *args, **kwargs):
+        self.country_name = phone.country_name(self.country) if self.country else ""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "country" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "country_name"}
+        super().save(*args, **kwargs)
 
     @property
     def is_protected(self) -> bool:
@@ -182,6 +237,76 @@ class RetiredNumber(models.Model):
 
     def __str__(self):
         return f"+{self.msisdn} (retired)"
+
+
+class InventoryTotal(models.Model):
+    """The inventory's totals by group, kept by the database on every write to the cache
+    (triggers installed by migration 0020, see inventory/cache_triggers.py), so a page's
+    totals and the dashboard's figures are a SUM over a few rows, never a count of the cache.
+
+    A group's figures are the SUM of its rows: SQLite keeps one row per group; PostgreSQL
+    appends a row per group each statement changed (no row is updated, so concurrent writers
+    never wait on each other) and the sync folds them (`cache_totals_fold`). Spend by
+    country, type, team or price source, for the dashboard, is one query:
+
+        InventoryTotal.objects.values("country").annotate(
+            numbers=Sum("numbers"), priced=Sum("priced"), monthly=Sum("monthly_total")
+        )
+    """
+
+    country = models.CharField(max_length=2)
+    type = models.CharField(max_length=20)
+    team = models.CharField(max_length=100)
+    has_sms = models.BooleanField()
+    has_voice = models.BooleanField()
+    has_mms = models.BooleanField()
+    configured = models.BooleanField()  # routes calls or messages somewhere
+    price_source = models.CharField(max_length=10)  # PriceSource: where the prices come from
+    price_known = models.BooleanField()
+    numbers = models.BigIntegerField()
+    priced = models.BigIntegerField()  # how many of them have a known monthly price
+    # EUR a month, of the prices the portal counts (effective_monthly_cost).
+    monthly_total = models.DecimalField(max_digits=18, decimal_places=4)
+
+    class Meta:
+        db_table = "inventory_ownednumber_totals"
+
+    def __str__(self):
+        return f"{self.country} {self.type} {self.team or '(no team)'}: {self.numbers}"
+
+
+class ListedNumber(models.Model):
+    """A number as a running sync's listing showed it: the sync writes each page of the API
+    here and reconciles the cache from it with set-based SQL, so it never holds the whole
+    account in memory. Rows live only as long as their sync."""
+
+    run = models.ForeignKey(
+        "SyncRun", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    msisdn = models.CharField(max_length=15)
+    country = models.CharField(max_length=2)
+    country_name = models.CharField(max_length=100, blank=True)
+    type = models.CharField(max_length=20)
+    has_sms = models.BooleanField(default=False)
+    has_voice = models.BooleanField(default=False)
+    has_mms = models.BooleanField(default=False)
+    mo_http_url = models.CharField(max_length=500, blank=True)
+    voice_callback_type = models.CharField(max_length=3, blank=True)
+    voice_callback_value = models.CharField(max_length=500, blank=True)
+    app_id = models.CharField(max_length=64, blank=True)
+    messages_callback_type = models.CharField(max_length=20, blank=True)
+    messages_callback_value = models.CharField(max_length=500, blank=True)
+    limitations = models.JSONField(default=list)
+    listed_monthly_cost = models.CharField(max_length=20, blank=True)
+    api_fields = models.JSONField(default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "msisdn"], name="one_listed_number_per_run")
+        ]
+
+    def __str__(self):
+        return f"+{self.msisdn} (listed by sync {self.run_id})"
 
 
 class Action(models.TextChoices):
@@ -1050,32 +1175,6 @@ class RateCardRefresh(models.Model):
 
     def __str__(self):
         return f"rate card refresh {self.started_at:%Y-%m-%d %H:%M}"
-
-
-class SpendTally(models.Model):
-    """How many numbers and what they cost a month, per country, type, team, price source
-    and whether they route anywhere. Kept by database triggers on every write to the
-    owned-number cache (inventory/spend_tally.py), so the dashboard reads a few rows
-    instead of counting the cache. Money in ten-thousandths of a euro: sums stay exact."""
-
-    country = models.CharField(max_length=2)
-    type = models.CharField(max_length=20)
-    team = models.CharField(max_length=100)
-    price_source = models.CharField(max_length=10)
-    routed = models.BooleanField()
-    numbers = models.BigIntegerField(default=0)
-    monthly_units = models.BigIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["country", "type", "team", "price_source", "routed"],
-                name="one_tally_per_group",
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.numbers} × {self.country} {self.type} {self.team or '(no team)'}"
 
 
 class SpendSnapshot(models.Model):

@@ -44,12 +44,6 @@ def country_choices() -> list[tuple[str, str]]:
 
 
 @cache
-def country_rank() -> dict[str, int]:
-    """Each country's place in the alphabet of names (for sorting by country)."""
-    return {code: rank for rank, (code, _) in enumerate(country_choices())}
-
-
-@cache
 def country_codes() -> frozenset[str]:
     return frozenset(code for code, _ in country_choices())
 

@@ -4,10 +4,8 @@ the API (the API connection's state is in `inventory.health`)."""
 from __future__ import annotations
 
 import calendar
-import hashlib
 import ipaddress
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
@@ -15,23 +13,23 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
-    Case,
+    BooleanField,
     Count,
-    F,
-    IntegerField,
+    Exists,
+    ExpressionWrapper,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
-    Value,
-    When,
 )
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 
-from inventory import phone
+from inventory import cache_triggers
 from inventory.models import (
     ESTIMATED_SOURCES,
     Action,
@@ -43,6 +41,7 @@ from inventory.models import (
     Budget,
     Destination,
     Event,
+    InventoryTotal,
     NotificationDelivery,
     NotificationPreference,
     Operation,
@@ -54,22 +53,23 @@ from inventory.models import (
     RateCardRefresh,
     SelectionItem,
     SpendSnapshot,
-    SpendTally,
     SyncRun,
     Webhook,
 )
-from inventory.paging import Pagination
+from inventory.paging import Order, Pagination
 from inventory.patterns import DigitPattern
 
 SYNC_STATUS_CACHE_KEY = "inventory:sync-status"
-INVENTORY_VERSION_KEY = "inventory:version"
-SUMMARY_SECONDS = 300
 STOCK_CACHE_KEY = "catalogue:stock"
 
 
 def unsettled_operations() -> QuerySet[Operation]:
-    """Operations whose outcome is still unknown: people must see these until settled."""
-    return Operation.objects.filter(outcome="unknown", settlement__isnull=True).order_by("-seq")
+    """Operations whose outcome is still unknown: people must see these until settled.
+    Newest first from the (outcome, seq) index, each looked up in the settlements' unique
+    index (a join would make SQLite index every entry of the trail first)."""
+    settlement = Operation.objects.filter(settles=OuterRef("pk"))
+    unknown = Operation.objects.filter(outcome="unknown").exclude(Exists(settlement))
+    return unknown.order_by("-seq")
 
 
 def interrupted_operations() -> QuerySet[Operation]:
@@ -108,6 +108,8 @@ class InventoryFilter:
     sort: str = "msisdn"
     page: int = 1
     size: int = 50
+    after: str = ""  # cursors: the page starts after, or ends before, this position
+    before: str = ""
 
     @classmethod
     def from_form(cls, data: dict) -> InventoryFilter:
@@ -122,38 +124,106 @@ class InventoryFilter:
             sort=data.get("sort") or "msisdn",
             page=data.get("page") or 1,
             size=data.get("size") or 50,
+            after=data.get("after") or "",
+            before=data.get("before") or "",
         )
 
 
 _FEATURE_COLUMNS = {"SMS": "has_sms", "VOICE": "has_voice", "MMS": "has_mms"}
-_PATTERN_LOOKUPS = {"starts": "startswith", "contains": "contains", "ends": "endswith"}
+# Each sort's column (country sorts by its name); columns that may be unknown sort it last.
+_SORT_COLUMNS = {
+    "msisdn": "msisdn",
+    "country": "country_name",
+    "type": "type",
+    "label": "label",
+    # Sorting by price sorts by the price the portal counts (bought, listed or rate card).
+    "monthly_cost": "effective_monthly_cost",
+    "purchased_at": "purchased_at",
+}
+_NULLABLE_SORTS = {"monthly_cost", "purchased_at"}
+# Counting what no totals group covers (digits, free text) stops here: "more than 1,000".
+COUNT_BOUND = 1000
+# A text or digit search whose index finds at most this many numbers reads just those; one
+# that finds more is common enough for the listing to find a page by reading in order.
+TEXT_CANDIDATES = 5000
+TEXT_INDEX_MIN = 3  # the trigram indexes need three characters
+
+
+def inventory_order(sort: str) -> Order:
+    name = sort if sort.lstrip("-") in _SORT_COLUMNS else "msisdn"
+    column = name.lstrip("-")
+    return Order(name, _SORT_COLUMNS[column], nullable=column in _NULLABLE_SORTS)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """A filter as queries: the numbers it selects, the totals groups it covers, and whether
+    some of it (digits, free text, a destination) is beyond what the groups count."""
+
+    numbers: QuerySet[OwnedNumber]
+    groups: dict
+    bounded: bool
+
+
+def _scope(filters: InventoryFilter) -> _Scope:
+    groups: dict = {}
+    if filters.country:
+        groups["country"] = filters.country
+    if filters.type:
+        groups["type"] = filters.type
+    for feature in filters.features:
+        groups[_FEATURE_COLUMNS[feature]] = True
+    if filters.configured in ("yes", "no"):
+        groups["configured"] = filters.configured == "yes"
+    numbers = OwnedNumber.objects.filter(**groups)
+    pattern = filters.pattern if filters.pattern and filters.pattern.digits else None
+    if pattern is not None and pattern.mode == "starts":
+        # A range of the msisdn index: every number from the digits up to, not including,
+        # the digits followed by ":" (the character after "9").
+        numbers = numbers.filter(msisdn__gte=pattern.digits, msisdn__lt=pattern.digits + ":")
+    digits = pattern.digits if pattern is not None and pattern.mode != "starts" else ""
+    numbers = _text_matches(
+        numbers, q=filters.q, digits=digits, ends=pattern is not None and pattern.mode == "ends"
+    )
+    if filters.destination:
+        numbers = numbers.filter(_routed_to(filters.destination))
+    bounded = bool(pattern or filters.q or filters.destination)
+    return _Scope(numbers=numbers, groups=groups, bounded=bounded)
 
 
 def owned_number_queryset(*, filters: InventoryFilter) -> QuerySet[OwnedNumber]:
-    numbers = OwnedNumber.objects.all()
-    if filters.country:
-        numbers = numbers.filter(country=filters.country)
-    if filters.type:
-        numbers = numbers.filter(type=filters.type)
-    for feature in filters.features:
-        numbers = numbers.filter(**{_FEATURE_COLUMNS[feature]: True})
-    if filters.pattern and filters.pattern.digits:
-        lookup = _PATTERN_LOOKUPS[filters.pattern.mode]
-        numbers = numbers.filter(**{f"msisdn__{lookup}": filters.pattern.digits})
-    configured = ~Q(mo_http_url="") | ~Q(voice_callback_type="")
-    if filters.configured == "yes":
-        numbers = numbers.filter(configured)
-    elif filters.configured == "no":
-        numbers = numbers.filter(~configured)
-    if filters.q:
+    """The numbers a filter selects (unordered: `inventory_order` reads them in order)."""
+    return _scope(filters).numbers
+
+
+def _text_matches(numbers: QuerySet[OwnedNumber], *, q: str, digits: str, ends: bool):
+    """Free text and inner or final digits, through the text index where it can help.
+
+    PostgreSQL is given the trigram index's own condition, and its statistics (of the
+    indexed expression) choose between reading the few numbers the index finds and walking
+    the listing's order for a common word. SQLite cannot weigh its FTS5 index against an
+    ordered walk, so the index is asked first how many it finds (at most TEXT_CANDIDATES + 1):
+    few enough, and just those are read; more, and the listing walks its order, checking
+    each row. Either way the rows are those whose columns contain the text."""
+    indexed_q = q if len(q) >= TEXT_INDEX_MIN else ""
+    indexed_digits = digits if len(digits) >= TEXT_INDEX_MIN else ""
+    postgres = connection.vendor == "postgresql"
+    if postgres and indexed_q:
+        # The expression alone: a second, column by column, condition would make the planner
+        # take a common word for a rare one.
+        numbers = numbers.filter(_words_like(q))
+    elif not postgres and (indexed_q or indexed_digits):
+        match = _text_query(q=indexed_q, digits=indexed_digits)
+        if text_index_count(match) <= TEXT_CANDIDATES:
+            numbers = numbers.filter(pk__in=_text_index_rows(match))
+    if q and not (postgres and indexed_q):
         numbers = numbers.filter(
-            Q(label__icontains=filters.q)
-            | Q(team__icontains=filters.q)
-            | Q(notes__icontains=filters.q)
+            Q(label__icontains=q) | Q(team__icontains=q) | Q(notes__icontains=q)
         )
-    if filters.destination:
-        numbers = numbers.filter(_routed_to(filters.destination))
-    return numbers.order_by(_ordering(filters.sort), "msisdn")
+    if digits:
+        # On PostgreSQL, LIKE on msisdn is what its trigram index serves.
+        numbers = numbers.filter(**{"msisdn__endswith" if ends else "msisdn__contains": digits})
+    return numbers
 
 
 def _routed_to(destination_id: int) -> Q:
@@ -165,59 +235,123 @@ def _routed_to(destination_id: int) -> Q:
     return Q(voice_callback_type=destination.kind, voice_callback_value=destination.value)
 
 
-_NULLABLE_SORTS = {"monthly_cost", "purchased_at"}
-# Sorting by price sorts by the price the portal counts (bought, listed or rate card).
-_SORT_COLUMNS = {"monthly_cost": "effective_monthly_cost"}
+def _words_like(q: str) -> ExpressionWrapper:
+    """PostgreSQL: the trigram index's expression contains `q` (any case)."""
+    sql = f"{cache_triggers.WORDS_SQL} ILIKE %s"  # our own expression; `q` is a parameter
+    words = RawSQL(sql, [f"%{_like_escaped(q)}%"])  # noqa: S611
+    return ExpressionWrapper(words, output_field=BooleanField())
 
 
-def _ordering(sort: str):
-    """Unknown values (no price, never bought) sort last both ways, on every database.
-    Columns that are never empty keep a plain ordering, which their index serves.
-    Countries sort by name, as people read them (Australia before Austria), not by code."""
-    name = sort.lstrip("-")
-    if name == "country":
-        rank = _country_name_rank()
-        return rank.desc() if sort.startswith("-") else rank.asc()
-    if name not in _NULLABLE_SORTS:
-        return sort
-    column = F(_SORT_COLUMNS.get(name, name))
-    return column.desc(nulls_last=True) if sort.startswith("-") else column.asc(nulls_last=True)
+def _text_index_rows(match: str) -> RawSQL:
+    """SQLite: the rows its text index finds for an FTS5 query, as a subquery."""
+    table = cache_triggers.TEXT_TABLE
+    return RawSQL(f"SELECT rowid FROM {table} WHERE {table} MATCH %s", [match])  # noqa: S608, S611
 
 
-def _country_name_rank() -> Case:
-    ranks = phone.country_rank()
-    whens = [When(country=code, then=Value(rank)) for code, rank in ranks.items()]
-    return Case(*whens, default=Value(len(ranks)), output_field=IntegerField())
+def _text_query(*, q: str, digits: str) -> str:
+    """An FTS5 query: the free text in label, team or notes, and the digits in the number."""
+    phrases = []
+    if q:
+        phrases.append(f"{{label team notes}} : {_phrase(q)}")
+    if digits:
+        phrases.append(f"msisdn : {_phrase(digits)}")
+    return " AND ".join(phrases)
+
+
+def text_index_count(match: str) -> int:
+    """How many numbers SQLite's text index finds for an FTS5 query, counted up to
+    TEXT_CANDIDATES + 1."""
+    table = cache_triggers.TEXT_TABLE
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT rowid FROM {table} WHERE {table} MATCH %s LIMIT %s)",  # noqa: S608
+            [match, TEXT_CANDIDATES + 1],
+        )
+        return cursor.fetchone()[0]
+
+
+def text_index_candidates(*, q: str = "", digits: str = "", ends: bool = False) -> list[int]:
+    """The ids of the numbers the text index finds for free text and digits (all of them;
+    for tests and checks, not for pages)."""
+    if connection.vendor == "postgresql":
+        numbers = OwnedNumber.objects.all()
+        if q:
+            numbers = numbers.filter(_words_like(q))
+        if digits:
+            numbers = numbers.filter(**{"msisdn__endswith" if ends else "msisdn__contains": digits})
+        return list(numbers.values_list("pk", flat=True))
+    table = cache_triggers.TEXT_TABLE
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT rowid FROM {table} WHERE {table} MATCH %s",  # noqa: S608
+            [_text_query(q=q, digits=digits)],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _phrase(text: str) -> str:
+    """An FTS5 phrase matching `text` as it is (quotes doubled)."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @dataclass(frozen=True)
 class InventorySummary:
-    count: int
+    count: int  # with `exact` False: a lower bound, and the money figures are not known
     priced: int  # how many of them have a price (of any source)
     monthly_total: Decimal
     estimated: int = 0  # how many of those are priced from the rate card
     estimated_total: Decimal = Decimal(0)
+    exact: bool = True
 
     @property
     def unpriced(self) -> int:
         return self.count - self.priced
 
 
-def inventory_summary(*, numbers: QuerySet[OwnedNumber]) -> InventorySummary:
+def inventory_totals(*, filters: InventoryFilter) -> InventorySummary:
+    """The totals for a filter: a SUM over the totals groups it covers, kept by every write
+    to the cache; for digits, free text or a destination (no group covers them), a count
+    that stops at COUNT_BOUND."""
+    return _summary(_scope(filters))
+
+
+def _summary(scope: _Scope) -> InventorySummary:
+    if scope.bounded:
+        return _bounded_summary(scope.numbers)
     estimate = Q(price_source__in=ESTIMATED_SOURCES)
-    totals = numbers.order_by().aggregate(
-        count=Count("id"),
-        priced=Count("effective_monthly_cost"),
-        total=Sum("effective_monthly_cost"),
-        estimated=Count("id", filter=estimate),
-        estimated_total=Sum("effective_monthly_cost", filter=estimate),
+    totals = InventoryTotal.objects.filter(**scope.groups).aggregate(
+        count=Sum("numbers"),
+        known=Sum("priced"),
+        total=Sum("monthly_total"),
+        estimated=Sum("priced", filter=estimate),
+        estimated_total=Sum("monthly_total", filter=estimate),
     )
     return InventorySummary(
-        count=totals["count"],
-        priced=totals["priced"],
+        count=totals["count"] or 0,
+        priced=totals["known"] or 0,
         monthly_total=totals["total"] or Decimal(0),
-        estimated=totals["estimated"],
+        estimated=totals["estimated"] or 0,
         estimated_total=totals["estimated_total"] or Decimal(0),
+    )
+
+
+def _bounded_summary(numbers: QuerySet[OwnedNumber]) -> InventorySummary:
+    prices = numbers.order_by().values_list("effective_monthly_cost", "price_source")
+    rows = list(prices[: COUNT_BOUND + 1])
+    if len(rows) > COUNT_BOUND:
+        return InventorySummary(count=COUNT_BOUND, priced=0, monthly_total=Decimal(0), exact=False)
+    known = [(cost, source) for cost, source in rows if cost is not None]
+    estimated = [cost for cost, source in known if source in ESTIMATED_SOURCES]
+    return InventorySummary(
+        count=len(rows),
+        priced=len(known),
+        monthly_total=sum((cost for cost, _ in known), Decimal(0)),
+        estimated=len(estimated),
+        estimated_total=sum(estimated, Decimal(0)),
     )
 
 
@@ -229,37 +363,85 @@ class InventoryPage:
     filters: InventoryFilter = field(repr=False)
 
 
-def inventory_totals(*, filters: InventoryFilter) -> InventorySummary:
-    return _cached_summary(filters, owned_number_queryset(filters=filters))
-
-
-def _cached_summary(filters: InventoryFilter, numbers: QuerySet[OwnedNumber]) -> InventorySummary:
-    """Totals only change when the cache does: counting 100,000 rows once per change, not
-    once per page view."""
-    version = cache.get_or_set(INVENTORY_VERSION_KEY, uuid.uuid4().hex, None)
-    scope = replace(filters, sort="msisdn", page=1, size=50)
-    key = f"inventory:summary:{version}:{hashlib.sha256(repr(scope).encode()).hexdigest()}"
-    summary = cache.get(key)
-    if summary is None:
-        summary = inventory_summary(numbers=numbers)
-        cache.set(key, summary, timeout=SUMMARY_SECONDS)
-    return summary
-
-
 def owned_number_list(*, filters: InventoryFilter) -> InventoryPage:
-    """One page of the cache and the totals for the whole filter: at most two queries,
-    whatever the size of the inventory."""
-    numbers = owned_number_queryset(filters=filters)
-    summary = _cached_summary(filters, numbers)
-    pagination = Pagination(summary.count, filters.page, filters.size)
-    start = (filters.page - 1) * filters.size
-    rows = list(numbers[start : start + filters.size]) if pagination.exists else []
+    """One page of the cache and the totals for the whole filter, in a fixed number of
+    queries whatever the size of the inventory: the totals from their groups, the page by a
+    seek into the index of its sort (from the row a link names, or from the end)."""
+    scope = _scope(filters)
+    summary = _summary(scope)
+    order = inventory_order(filters.sort)
+    size, page = filters.size, filters.page
+    rows, more = [], False
+    fields = {f.name: f for f in OwnedNumber._meta.fields}
+    after = order.parse(filters.after, fields=fields) if page > 1 else None
+    before = order.parse(filters.before, fields=fields) if page > 1 and after is None else None
+    pages = max(1, -(-summary.count // size))
+    if summary.exact and page > pages:
+        pass  # the page says how many pages there are
+    elif after is not None or (before is None and (page == 1 or not summary.exact)):
+        skip = 0 if after is not None else (page - 1) * size
+        rows = order.read(scope.numbers, after, backward=False, skip=skip, take=size + 1)
+        more, rows = len(rows) > size, rows[:size]
+    elif before is not None:
+        rows = order.read(scope.numbers, before, backward=True, skip=0, take=size)[::-1]
+    else:  # a page counted from the end, read backwards from the last row
+        skip = max(0, summary.count - page * size)
+        take = min(size, summary.count - (page - 1) * size)
+        if skip > summary.count // 2:  # nearer the start: count from there
+            rows = order.read(
+                scope.numbers, None, backward=False, skip=(page - 1) * size, take=take
+            )
+        else:
+            rows = order.read(scope.numbers, None, backward=True, skip=skip, take=take)[::-1]
+    pagination = Pagination(
+        summary.count,
+        page,
+        size,
+        exact=summary.exact,
+        more=more,
+        after=order.cursor_of(rows[-1]) if rows else "",
+        before=order.cursor_of(rows[0]) if rows else "",
+    )
     return InventoryPage(rows=rows, summary=summary, pagination=pagination, filters=filters)
 
 
-def owned_number_rows(*, filters: InventoryFilter) -> Iterator[OwnedNumber]:
-    """Every number of the filter, streamed (for the CSV export)."""
-    return owned_number_queryset(filters=filters).iterator(chunk_size=2000)
+EXPORT_COLUMNS = (
+    "msisdn",
+    "country",
+    "type",
+    "has_sms",
+    "has_voice",
+    "has_mms",
+    "effective_monthly_cost",
+    "price_source",
+    "setup_cost",
+    "purchased_at",
+    "label",
+    "team",
+    "mo_http_url",
+    "voice_callback_type",
+    "voice_callback_value",
+    "voice_status_callback",
+)
+
+
+def owned_number_rows(*, filters: InventoryFilter) -> Iterator[tuple]:
+    """Every number of the filter as EXPORT_COLUMNS, in the listing's order, streamed from
+    the indexes in chunks (for the CSV export)."""
+    order = inventory_order(filters.sort)
+    for _, query in order.queries(owned_number_queryset(filters=filters), None, backward=False):
+        yield from query.values_list(*EXPORT_COLUMNS).iterator(chunk_size=2000)
+
+
+def owned_numbers_of(*, msisdns: list[str], limit: int) -> list[OwnedNumber]:
+    """The first `limit` of the chosen numbers, in msisdn order (what a bulk form shows)."""
+    return list(OwnedNumber.objects.filter(msisdn__in=msisdns).order_by("msisdn")[:limit])
+
+
+def owned_number_rows_of(*, msisdns: list[str]) -> Iterator[tuple]:
+    """The chosen numbers as EXPORT_COLUMNS, in msisdn order (the selection's export)."""
+    numbers = OwnedNumber.objects.filter(msisdn__in=msisdns).order_by("msisdn")
+    return numbers.values_list(*EXPORT_COLUMNS).iterator(chunk_size=1000)
 
 
 def owned_numbers_after(
@@ -271,7 +453,7 @@ def owned_numbers_after(
     numbers = owned_number_queryset(filters=replace(filters, sort="msisdn"))
     if after:
         numbers = numbers.filter(msisdn__gt=after)
-    return list(numbers.select_related("purchased_by")[:limit])
+    return list(numbers.select_related("purchased_by").order_by("msisdn")[:limit])
 
 
 def owned_number_get(*, msisdn: str) -> OwnedNumber | None:
@@ -793,11 +975,10 @@ def notification_failures_recent(*, limit: int = 50) -> list[NotificationDeliver
 
 
 # --- spend: the dashboard, the rate card, budgets -------------------------------------------
-# The dashboard reads the tally the database keeps (SpendTally: a few dozen rows), the monthly
-# snapshots and the budgets, never the cache itself; and remembers what it read until the
-# next write to the cache, the rate card or the budgets.
+# The dashboard reads the totals the database keeps (InventoryTotal: a few rows per kind of
+# number), the monthly snapshots and the budgets, never the cache itself: a fixed number of
+# small queries whatever the size of the account, so it is read afresh on every visit.
 
-DASHBOARD_SECONDS = 300
 RENEWALS_SHOWN = 10
 
 
@@ -866,18 +1047,44 @@ class SpendDashboard:
         return [budget for budget in self.budgets if budget.over]
 
 
-def _units(value: int | None) -> Decimal:
-    return (Decimal(value or 0) / 10000).quantize(Decimal("0.0001"))
+@dataclass(frozen=True)
+class _SpendGroup:
+    """The numbers of one country, type, team, price source and routing, and their price."""
+
+    country: str
+    type: str
+    team: str
+    price_source: str
+    configured: bool
+    numbers: int
+    monthly_total: Decimal
 
 
-def _shares(groups, key) -> list[SpendShare]:
-    """Tally groups added up by one dimension, dearest first."""
-    sums: dict[str, list[int]] = {}
+def _spend_groups() -> list[_SpendGroup]:
+    dimensions = ("country", "type", "team", "price_source", "configured")
+    rows = InventoryTotal.objects.values(*dimensions).annotate(
+        held=Sum("numbers"), monthly=Sum("monthly_total")
+    )
+    return [
+        _SpendGroup(*(row[name] for name in dimensions), row["held"], row["monthly"])
+        for row in rows.order_by()
+        if row["held"]
+    ]
+
+
+def _total(groups: list[_SpendGroup]) -> Decimal:
+    return sum((group.monthly_total for group in groups), Decimal(0)).quantize(Decimal("0.0001"))
+
+
+def _shares(groups: list[_SpendGroup], dimension: str) -> list[SpendShare]:
+    """Groups added up by one dimension, dearest first."""
+    sums: dict[str, list[_SpendGroup]] = {}
     for group in groups:
-        totals = sums.setdefault(key(group), [0, 0])
-        totals[0] += group.numbers
-        totals[1] += group.monthly_units
-    shares = [SpendShare(k, n, _units(units)) for k, (n, units) in sums.items() if n]
+        sums.setdefault(getattr(group, dimension), []).append(group)
+    shares = [
+        SpendShare(key, sum(g.numbers for g in members), _total(members))
+        for key, members in sums.items()
+    ]
     return sorted(shares, key=lambda share: (-share.monthly_total, -share.numbers, share.key))
 
 
@@ -928,27 +1135,16 @@ def _history(today: date, now_numbers: int, now_total: Decimal) -> list[MonthSpe
     return [months[month] for month in sorted(months)]
 
 
-def spend_dashboard() -> SpendDashboard:
-    """The dashboard's figures, read again only after a write changed them."""
-    version = cache.get_or_set(INVENTORY_VERSION_KEY, uuid.uuid4().hex, None)
-    today = timezone.localdate()
-    key = f"spend:dashboard:{version}:{today.isoformat()}"
-    dashboard = cache.get(key)
-    if dashboard is None:
-        dashboard = spend_dashboard_from_database(today=today)
-        cache.set(key, dashboard, timeout=DASHBOARD_SECONDS)
-    return dashboard
-
-
-def spend_dashboard_from_database(*, today: date) -> SpendDashboard:
-    groups = list(SpendTally.objects.filter(numbers__gt=0))
+def spend_dashboard(*, today: date | None = None) -> SpendDashboard:
+    today = today or timezone.localdate()
+    groups = _spend_groups()
     priced = [g for g in groups if g.price_source]
     estimated = [g for g in groups if g.price_source in ESTIMATED_SOURCES]
-    unrouted = [g for g in groups if not g.routed and g.monthly_units > 0]
+    unrouted = [g for g in groups if not g.configured and g.monthly_total > 0]
     bought = [g for g in groups if g.price_source == PriceSource.BOUGHT]
-    total = _units(sum(g.monthly_units for g in groups))
+    total = _total(groups)
     numbers = sum(g.numbers for g in groups)
-    by_team = _shares(groups, lambda g: g.team)
+    by_team = _shares(groups, "team")
     team_spend = {share.key: share.monthly_total for share in by_team}
     budgets = [
         BudgetStatus(b.team, b.monthly_amount, total if not b.team else team_spend.get(b.team, 0))
@@ -959,16 +1155,16 @@ def spend_dashboard_from_database(*, today: date) -> SpendDashboard:
         priced=sum(g.numbers for g in priced),
         monthly_total=total,
         estimated=sum(g.numbers for g in estimated),
-        estimated_total=_units(sum(g.monthly_units for g in estimated)),
-        by_country=_shares(groups, lambda g: g.country),
-        by_type=_shares(groups, lambda g: g.type),
+        estimated_total=_total(estimated),
+        by_country=_shares(groups, "country"),
+        by_type=_shares(groups, "type"),
         by_team=by_team,
         unrouted=sum(g.numbers for g in unrouted),
-        unrouted_total=_units(sum(g.monthly_units for g in unrouted)),
+        unrouted_total=_total(unrouted),
         history=_history(today, numbers, total),
         renewals=_renewals(today) if bought else [],
         renewing=sum(g.numbers for g in bought),
-        renewing_total=_units(sum(g.monthly_units for g in bought)),
+        renewing_total=_total(bought),
         budgets=budgets,
     )
 
@@ -986,8 +1182,9 @@ def budgets() -> list[Budget]:
 
 
 def team_names(*, limit: int = 200) -> list[str]:
-    """Teams people use (from the tally) and teams with a budget, for pickers."""
-    used = SpendTally.objects.filter(numbers__gt=0).exclude(team="").values_list("team", flat=True)
+    """Teams people use (from the totals) and teams with a budget, for pickers."""
+    teams = InventoryTotal.objects.exclude(team="").values_list("team").annotate(n=Sum("numbers"))
+    used = [team for team, held in teams.order_by() if held]
     budgeted = Budget.objects.exclude(team="").values_list("team", flat=True)
     return sorted(set(used) | set(budgeted))[:limit]
 

@@ -7,8 +7,6 @@ from django.conf import settings
 from django.db import migrations, models
 from django.utils import timezone
 
-from inventory import spend_tally
-
 RATE_CARD_PERMISSION = "change_ratecard"
 
 
@@ -28,8 +26,7 @@ def grant_rate_card_to_operators(apps, schema_editor):
 
 
 def price_the_cache(apps, schema_editor):
-    """Numbers already cached get their price and its source (no rate card exists yet),
-    then the triggers start keeping the tally, counted once from the cache as it is."""
+    """Numbers already cached get their price and its source (no rate card exists yet)."""
     OwnedNumber = apps.get_model("inventory", "OwnedNumber")
     bought = OwnedNumber.objects.filter(monthly_cost__isnull=False)
     bought.update(effective_monthly_cost=models.F("monthly_cost"), price_source="bought")
@@ -45,12 +42,6 @@ def price_the_cache(apps, schema_editor):
     for row in OwnedNumber.objects.filter(purchased_at__isnull=False).only("pk", "purchased_at"):
         day = timezone.localtime(row.purchased_at).day
         OwnedNumber.objects.filter(pk=row.pk).update(renewal_day=day)
-    spend_tally.install(schema_editor.connection)
-    spend_tally.tally_recount(schema_editor.connection)
-
-
-def remove_triggers(apps, schema_editor):
-    spend_tally.remove(schema_editor.connection)
 
 
 class Migration(migrations.Migration):
@@ -167,24 +158,6 @@ class Migration(migrations.Migration):
                 "ordering": ["month"],
             },
         ),
-        migrations.CreateModel(
-            name="SpendTally",
-            fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("country", models.CharField(max_length=2)),
-                ("type", models.CharField(max_length=20)),
-                ("team", models.CharField(max_length=100)),
-                ("price_source", models.CharField(max_length=10)),
-                ("routed", models.BooleanField()),
-                ("numbers", models.BigIntegerField(default=0)),
-                ("monthly_units", models.BigIntegerField(default=0)),
-            ],
-        ),
         migrations.AddField(
             model_name="ownednumber",
             name="effective_monthly_cost",
@@ -258,13 +231,6 @@ class Migration(migrations.Migration):
                 fields=("country", "type"), name="one_rate_per_country_type"
             ),
         ),
-        migrations.AddConstraint(
-            model_name="spendtally",
-            constraint=models.UniqueConstraint(
-                fields=("country", "type", "team", "price_source", "routed"),
-                name="one_tally_per_group",
-            ),
-        ),
         migrations.RunPython(grant_rate_card_to_operators, migrations.RunPython.noop),
-        migrations.RunPython(price_the_cache, remove_triggers),
+        migrations.RunPython(price_the_cache, migrations.RunPython.noop),
     ]

@@ -1,19 +1,16 @@
 """Writes to the owned-number cache, and the cache's view of a number.
 
-The cache changes only here (DESIGN §2.6), and every change tells the selectors that
-totals computed before are stale."""
+The cache changes only here (DESIGN §2.6). Its totals and text index follow each write in
+the same statement: the database keeps them (inventory/cache_triggers.py)."""
 
 from __future__ import annotations
 
-import uuid
-
-from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from inventory import api_client as api
+from inventory import cache_triggers, phone
 from inventory.models import Operation, OwnedNumber, RetiredNumber
-from inventory.selectors import INVENTORY_VERSION_KEY
 from inventory.services import pricing
 
 # The API's names for a number's configuration, and the cache's.
@@ -61,18 +58,6 @@ RETIRED_FIELDS = (
 )
 
 
-def inventory_changed() -> None:
-    """Called by every write to the cache: totals computed before are stale. Once now, and
-    again after the commit, so totals another request computes in between (from the data
-    before the commit) are dropped too."""
-
-    def new_version():
-        cache.set(INVENTORY_VERSION_KEY, uuid.uuid4().hex, None)
-
-    new_version()
-    transaction.on_commit(new_version)
-
-
 # --- the cache's view of a number -----------------------------------------------------------
 
 
@@ -81,6 +66,7 @@ def cache_fields(found: api.OwnedNumber) -> dict:
     features = set(found.features)
     fields = {
         "country": found.country,
+        "country_name": phone.country_name(found.country),
         "type": found.type,
         "has_sms": "SMS" in features,
         "has_voice": "VOICE" in features,
@@ -140,6 +126,7 @@ def cache_purchase(
         features = set(offer.features if offer else ())
         fields = {
             "country": entry.country,
+            "country_name": phone.country_name(entry.country),
             "type": offer.type if offer else "",
             "has_sms": "SMS" in features,
             "has_voice": "VOICE" in features,
@@ -159,7 +146,6 @@ def cache_purchase(
     OwnedNumber.objects.update_or_create(msisdn=entry.msisdn, defaults=fields)
     RetiredNumber.objects.filter(msisdn=entry.msisdn).delete()  # a new life, not the old one
     pricing.number_reprice(msisdn=entry.msisdn)
-    inventory_changed()
 
 
 def cache_owned(found: api.OwnedNumber | None, *, sent: dict | None = None) -> None:
@@ -172,7 +158,6 @@ def cache_owned(found: api.OwnedNumber | None, *, sent: dict | None = None) -> N
         fields[CONFIG_FIELDS[name]] = sent[name]
     OwnedNumber.objects.update_or_create(msisdn=found.msisdn, defaults=fields)
     pricing.number_reprice(msisdn=found.msisdn)
-    inventory_changed()
 
 
 def remove_from_cache(msisdn: str, *, entry: Operation | None = None) -> None:
@@ -190,13 +175,12 @@ def remove_from_cache(msisdn: str, *, entry: Operation | None = None) -> None:
         },
     )
     row.delete()
-    inventory_changed()
 
 
-def restored_fields(msisdn: str) -> dict:
-    """What a tombstone kept about a number that is back in the account ({} if none)."""
-    tomb = RetiredNumber.objects.filter(msisdn=msisdn).first()
-    return {name: getattr(tomb, name) for name in RETIRED_FIELDS} if tomb else {}
+def cache_totals_fold() -> None:
+    """Sum each totals group's rows into one (PostgreSQL appends a row per change; SQLite
+    keeps one per group already). Background work: the sync calls it when it is done."""
+    cache_triggers.fold(connection)
 
 
 def cache_statistics_refresh() -> None:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from inventory.audit import Actor, audit_append
 from inventory.models import Action, Outcome, OwnedNumber
-from inventory.services.cache import LOCAL_FIELDS, inventory_changed
+from inventory.services.cache import LOCAL_FIELDS
 from inventory.services.operations import ServiceError
 
 
@@ -19,8 +19,9 @@ def number_annotate(*, actor: Actor, number: OwnedNumber, values: dict[str, str]
     if after == before:
         return number
     with transaction.atomic():
+        # The team is a totals group and the text index covers all three: the database
+        # moves both in this same statement.
         OwnedNumber.objects.filter(pk=number.pk).update(**after, updated_at=timezone.now())
-        inventory_changed()
         audit_append(
             action=Action.ANNOTATE,
             actor=actor,
@@ -50,7 +51,6 @@ def number_protect(*, actor: Actor, number: OwnedNumber, reason: str) -> OwnedNu
             protected_at=timezone.now(),
             updated_at=timezone.now(),
         )
-        inventory_changed()
         audit_append(
             action=Action.PROTECT,
             actor=actor,
@@ -74,7 +74,6 @@ def number_unprotect(*, actor: Actor, number: OwnedNumber) -> OwnedNumber:
         OwnedNumber.objects.filter(pk=number.pk).update(
             protected_reason="", protected_by=None, protected_at=None, updated_at=timezone.now()
         )
-        inventory_changed()
         audit_append(
             action=Action.UNPROTECT,
             actor=actor,

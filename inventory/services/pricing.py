@@ -6,7 +6,8 @@ owned list shows for it; the rate card's price of its country and type (the cont
 when someone set one, else the catalogue's, with the date it was seen); else unknown. The
 price and its source live in columns of the cache (`effective_monthly_cost`,
 `price_source`), written here by every write, so sorting, totals and exports read them
-directly. The totals themselves are kept by database triggers (inventory/spend_tally.py).
+directly. The totals themselves are kept by database triggers (inventory/cache_triggers.py)
+in `InventoryTotal`, so spend by country, type, team or source is a sum over a few rows.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from inventory.models import (
     Batch,
     BatchItem,
     Budget,
+    InventoryTotal,
     NumberType,
     Operation,
     Outcome,
@@ -42,7 +44,6 @@ from inventory.models import (
     RateCard,
     RateCardRefresh,
     SpendSnapshot,
-    SpendTally,
 )
 from inventory.services import background, notifications
 
@@ -212,12 +213,6 @@ def _renewal_days(numbers) -> None:
     numbers.filter(purchased_at__isnull=True, renewal_day__isnull=False).update(renewal_day=None)
 
 
-def _prices_changed() -> None:
-    from inventory.services.cache import inventory_changed
-
-    inventory_changed()
-
-
 # --- the rate card --------------------------------------------------------------------------
 
 
@@ -256,7 +251,6 @@ def rate_card_learn(
         rate.save()
         if changed and not rate.has_contract:
             prices_refresh(country=country, type=type)
-            _prices_changed()
     return changed
 
 
@@ -341,14 +335,13 @@ def rate_card_set(*, actor: Actor, prices: list[ContractPrice]) -> int:
         audit_append_many(events, actor=actor)
         for rate in changed:
             prices_refresh(country=rate.country, type=rate.type)
-    if changed:
-        _prices_changed()
     return len(changed)
 
 
 def held_kinds() -> list[tuple[str, str]]:
-    """Each (country, type) the account holds numbers of, from the tally."""
-    groups = SpendTally.objects.filter(numbers__gt=0).values_list("country", "type")
+    """Each (country, type) the account holds numbers of, from the totals."""
+    groups = InventoryTotal.objects.values_list("country", "type").annotate(held=Sum("numbers"))
+    groups = [(country, kind) for country, kind, held in groups if held > 0]
     return sorted(set(groups))
 
 
@@ -409,8 +402,10 @@ def rate_card_refresh_request() -> bool:
 def spend_committed(*, team: str | None = None, excluding: Iterable[str] = ()) -> Decimal:
     """The monthly spend of the account (or of one team) once what is under way is done:
     the numbers owned, purchases in progress, and bulk purchases queued or running."""
-    tally = SpendTally.objects.all() if team is None else SpendTally.objects.filter(team=team)
-    owned = Decimal(tally.aggregate(units=Sum("monthly_units"))["units"] or 0) / 10000
+    totals = (
+        InventoryTotal.objects.all() if team is None else InventoryTotal.objects.filter(team=team)
+    )
+    owned = totals.aggregate(monthly=Sum("monthly_total"))["monthly"] or Decimal(0)
     excluded = set(excluding)
     in_batches = BatchItem.objects.filter(
         state__in=BatchItem.OPEN, batch__kind=Batch.Kind.PURCHASE
@@ -526,7 +521,6 @@ def budget_set(*, actor: Actor, team: str, amount: Decimal | None) -> None:
             outcome=Outcome.SUCCEEDED,
             reason=f"{whose[0].upper()}{whose[1:]} {what}.",
         )
-    _prices_changed()
 
 
 # --- history --------------------------------------------------------------------------------
@@ -549,22 +543,21 @@ def spend_snapshot_record(*, now: datetime | None = None, force: bool = False) -
     latest = SpendSnapshot.objects.filter(month=month).first()
     if latest and not force and timezone.localdate(latest.recorded_at) == timezone.localdate(now):
         return False
-    tally = SpendTally.objects.aggregate(numbers=Sum("numbers"), units=Sum("monthly_units"))
-    estimated = SpendTally.objects.filter(price_source__in=ESTIMATED_SOURCES).aggregate(
-        units=Sum("monthly_units")
+    totals = InventoryTotal.objects.aggregate(held=Sum("numbers"), monthly=Sum("monthly_total"))
+    estimated = InventoryTotal.objects.filter(price_source__in=ESTIMATED_SOURCES).aggregate(
+        monthly=Sum("monthly_total")
     )
     SpendSnapshot.objects.update_or_create(
         month=month,
         defaults={
-            "numbers": tally["numbers"] or 0,
-            "monthly_total": Decimal(tally["units"] or 0) / 10000,
-            "estimated_total": Decimal(estimated["units"] or 0) / 10000,
+            "numbers": totals["held"] or 0,
+            "monthly_total": totals["monthly"] or Decimal(0),
+            "estimated_total": estimated["monthly"] or Decimal(0),
             "purchases": _succeeded_in_month(Action.PURCHASE, month),
             "cancellations": _succeeded_in_month(Action.CANCEL, month),
             "recorded_at": now,
         },
     )
-    _prices_changed()
     return True
 
 

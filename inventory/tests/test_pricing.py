@@ -1,5 +1,6 @@
 """A price for every number, with its source: bought, listed, rate card (contract, then
-catalogue), unknown — in that order; kept in columns by every write, totalled by the tally."""
+catalogue), unknown — in that order; kept in columns by every write, totalled by the
+database's inventory totals."""
 
 import csv
 import io
@@ -9,15 +10,16 @@ from django.db import connection
 from django.db.models import Sum
 
 from inventory import api_client as api
+from inventory import cache_triggers
 from inventory.audit import Actor
 from inventory.models import (
     Action,
+    InventoryTotal,
     Operation,
     OwnedNumber,
     PriceSource,
     RateCard,
     RateCardRefresh,
-    SpendTally,
 )
 from inventory.selectors import InventoryFilter, inventory_totals
 from inventory.services import pricing
@@ -26,7 +28,6 @@ from inventory.services.catalogue import CatalogueQuery, catalogue_search
 from inventory.services.numbers import number_annotate
 from inventory.services.purchase import number_purchase
 from inventory.services.sync import owned_numbers_sync
-from inventory.spend_tally import tally_recount
 from inventory.tests.base import BaseTestCase
 from inventory.tests.factories import owned_number, owned_numbers
 from inventory.tests.tasks import run_queued_tasks
@@ -39,14 +40,12 @@ def rate(country="GB", type="mobile-lvn", **prices) -> RateCard:
 
 
 def tally() -> list[tuple]:
-    rows = SpendTally.objects.filter(numbers__gt=0).order_by(
-        "country", "type", "team", "price_source", "routed"
+    """The totals by country, type, team, price source and routing, as the dashboard reads them."""
+    dimensions = ("country", "type", "team", "price_source", "configured")
+    rows = InventoryTotal.objects.values_list(*dimensions).annotate(
+        held=Sum("numbers"), monthly=Sum("monthly_total")
     )
-    return list(
-        rows.values_list(
-            "country", "type", "team", "price_source", "routed", "numbers", "monthly_units"
-        )
-    )
+    return sorted(row for row in rows.order_by() if row[-2])
 
 
 class PriceSourcesTestCase(BaseTestCase):
@@ -143,7 +142,7 @@ class TallyTestCase(BaseTestCase):
 
     def assert_tally_matches_a_recount(self):
         kept = tally()
-        tally_recount(connection)
+        cache_triggers.rebuild(connection)
         assert kept == tally()
 
     def test_the_tally_follows_every_kind_of_write(self):
@@ -162,8 +161,8 @@ class TallyTestCase(BaseTestCase):
         )
         OwnedNumber.objects.filter(pk=second.pk).delete()
         self.assert_tally_matches_a_recount()
-        units = SpendTally.objects.aggregate(u=Sum("monthly_units"))["u"]
-        assert units == 4 * 3333 + 12500
+        monthly = InventoryTotal.objects.aggregate(m=Sum("monthly_total"))["m"]
+        assert monthly == 4 * Decimal("0.3333") + Decimal("1.25")
 
     def test_a_purchase_and_a_cancellation_move_the_totals(self):
         client = api.default_client()

@@ -12,7 +12,7 @@ from inventory.bulk_forms import LabelForm, NumberChoiceForm
 from inventory.csv_export import csv_rows
 from inventory.decorators import permission_required
 from inventory.forms import ConfigureForm
-from inventory.models import Batch, OwnedNumber
+from inventory.models import Batch
 from inventory.services import batches
 from inventory.services.operations import ServiceError
 
@@ -38,8 +38,8 @@ def _chosen(request: HttpRequest) -> list[str] | None:
 
 
 def _bulk_page(request, template: str, msisdns: list[str], **context) -> HttpResponse:
-    numbers = OwnedNumber.objects.filter(msisdn__in=msisdns).order_by("msisdn")
-    return render(request, template, {"msisdns": msisdns, "numbers": numbers[:50], **context})
+    numbers = selectors.owned_numbers_of(msisdns=msisdns, limit=50)
+    return render(request, template, {"msisdns": msisdns, "numbers": numbers, **context})
 
 
 @permission_required("inventory.configure_number")
@@ -104,9 +104,7 @@ def bulk_export(request: HttpRequest) -> HttpResponse:
     msisdns = _chosen(request)
     if msisdns is None:
         return redirect("inventory")
-    numbers = OwnedNumber.objects.filter(msisdn__in=msisdns).order_by("msisdn")
-    response = StreamingHttpResponse(
-        csv_rows(numbers.iterator(chunk_size=1000)), content_type="text/csv; charset=utf-8"
-    )
+    rows = selectors.owned_number_rows_of(msisdns=msisdns)
+    response = StreamingHttpResponse(csv_rows(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="numbers-selected.csv"'
     return response

@@ -25,9 +25,11 @@ def _inventory_filters(request) -> tuple[InventoryFilterForm, selectors.Inventor
 @require_GET
 def inventory(request: HttpRequest) -> HttpResponse:
     form, filters = _inventory_filters(request)
+    listing = selectors.owned_number_list(filters=filters)
     context = {
         "form": form,
-        "listing": selectors.owned_number_list(filters=filters),
+        "listing": listing,
+        "pager": listing.pagination.links(request.GET),
         "sync": selectors.sync_status(),
         "destination_names": selectors.destination_names(),
     }

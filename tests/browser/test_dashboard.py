@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 
 from inventory.models import Budget, OwnedNumber, RateCard, SpendSnapshot
 from inventory.services import pricing
-from inventory.services.cache import inventory_changed
 from tests.browser.base import BrowserTestCase
 
 CHARTS = ("spend-by-country", "spend-by-type", "spend-by-team", "spend-history", "changes-history")
@@ -53,7 +52,6 @@ def a_priced_account() -> None:
         )
     Budget.objects.create(team="", monthly_amount=Decimal("40"))
     Budget.objects.create(team="Support", monthly_amount=Decimal("5"))
-    inventory_changed()
 
 
 class DashboardTestCase(BrowserTestCase):
