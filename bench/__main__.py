@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             bench.redis.flushdb()  # the bench's own database (see Bench.connect_redis)
         for engine in available(plan.engines, workdir):
             if not engine.problem:
-                for database in ("portal", "template", *(f"sync-{n}" for n in _sync_sizes(plan))):
+                for database in ("portal", "template", "batches", *_sync_databases(plan)):
                     try:
                         engine.drop(database)
                     except Exception as problem:  # a database that is not the bench's: kept
@@ -89,8 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if report.missed else 0
 
 
-def _sync_sizes(plan: Plan) -> set[int]:
-    return {*plan.strict_sync_sizes, *plan.generous_sync_sizes}
+def _sync_databases(plan: Plan) -> list[str]:
+    return [f"sync-{n}" for n in {*plan.strict_sync_sizes, *plan.generous_sync_sizes}]
 
 
 if __name__ == "__main__":

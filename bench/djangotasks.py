@@ -5,6 +5,8 @@
     python -m bench.djangotasks targets
     python -m bench.djangotasks queries '{"kind": ["/path", "username"], ...}'
     python -m bench.djangotasks syncrun
+    python -m bench.djangotasks batch-prepare buy|configure SIZE
+    python -m bench.djangotasks batch-run BATCH_ID
 
 Each prints one JSON object on its last line of output.
 """
@@ -160,7 +162,59 @@ def syncrun() -> dict:
     }
 
 
+def batch_prepare(kind: str, size: str) -> dict:
+    """A confirmed bulk purchase of SIZE numbers on sale (picked and price-checked as the
+    pages do it), or a confirmed bulk configuration of the SIZE numbers the account holds
+    (synced into the cache first), queued for a worker; its id."""
+    from django.contrib.auth.models import User
+
+    from inventory import api_client as api
+    from inventory.audit import Actor
+    from inventory.models import OwnedNumber
+    from inventory.services import batches
+    from inventory.services.sync import owned_numbers_sync
+
+    user = User.objects.get(username="operator")
+    actor = Actor(user=user, username=user.username)
+    client = api.default_client()
+    count = int(size)
+    if kind == "buy":
+        offers: list = []
+        index = 1
+        while len(offers) < count:
+            page = client.search_available(country="GB", index=index, size=100)
+            if not page.items:
+                raise RuntimeError(f"the catalogue has only {len(offers)} numbers on sale")
+            offers += page.items[: count - len(offers)]
+            index += 1
+        batches.selection_add(user=user, offers=offers)
+        batch = batches.purchase_batch_create(actor=actor)
+        batches.batch_check(batch_id=batch.pk, client=client)
+    else:
+        owned_numbers_sync(client=client, actor=Actor.system("bench"))
+        msisdns = [number.msisdn for number in OwnedNumber.objects.order_by("msisdn")[:count]]
+        changes = {"moHttpUrl": "https://hooks.example.com/bench/inbound"}
+        batch = batches.configure_batch_create(actor=actor, msisdns=msisdns, changes=changes)
+    batch = batches.batch_confirm(actor=actor, batch_id=batch.pk)
+    return {"batch": batch.pk, "status": batch.status, "items": batch.items.count()}
+
+
+def batch_run(batch_id: str) -> dict:
+    """Carry out a queued batch as a task worker does, timed; how its items ended."""
+    from django.db.models import Count
+
+    from inventory.services import batches
+
+    started = time.monotonic()
+    batch = batches.batch_run(batch_id=int(batch_id))
+    seconds = time.monotonic() - started
+    states = dict(batch.items.order_by().values_list("state").annotate(n=Count("pk")))
+    return {"status": batch.status, "seconds": seconds, "states": states, "message": batch.message}
+
+
 TASKS: dict[str, Callable[..., dict]] = {
+    "batch-prepare": batch_prepare,
+    "batch-run": batch_run,
     "prepare": prepare,
     "fill": fill,
     "targets": targets,

@@ -24,6 +24,8 @@ class Plan:
     burst_searches: int = 3
     strict_sync_sizes: tuple[int, ...] = (1_000, 10_000)
     generous_sync_sizes: tuple[int, ...] = (10_000, 100_000)
+    bulk_buy_size: int = 100  # bulk work under the strict quota (SQLite)
+    bulk_configure_size: int = 1_000
     workers: int = 2  # gunicorn.conf.py's defaults
     threads: int = 4
 
@@ -43,4 +45,6 @@ QUICK = Plan(
     burst_searches=2,
     strict_sync_sizes=(300,),
     generous_sync_sizes=(500, 2_000),
+    bulk_buy_size=10,
+    bulk_configure_size=50,
 )

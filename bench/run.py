@@ -11,6 +11,7 @@ from pathlib import Path
 from bench.context import Bench
 from bench.engines import available
 from bench.report import Report, seconds
+from bench.sections.batches import Batches
 from bench.sections.catalogue import Catalogue
 from bench.sections.exports import Exports
 from bench.sections.inventory import Inventory
@@ -31,6 +32,7 @@ def run(bench: Bench) -> Report:
         Verify(bench),
     )
     catalogue, tokens, sync, memory = Catalogue(bench), Tokens(bench), Sync(bench), Memory(bench)
+    batches = Batches(bench)
     engines = available(plan.engines, bench.workdir)
     measured = []
     for engine in engines:
@@ -62,9 +64,10 @@ def run(bench: Bench) -> Report:
         memory.measure()
         bench.stop_portal()
         sync.measure(engine)
+        batches.measure(engine)
         engine.drop("portal")
         engine.drop("template")
-    for section in (inventory, pages, exports, verify, catalogue, sync, tokens, memory):
+    for section in (inventory, pages, exports, verify, catalogue, sync, batches, tokens, memory):
         section.report()
     report.header.append(
         f"Databases: {', '.join(measured) or 'none'} (each a database of the bench's own); "

@@ -627,27 +627,36 @@ _BATCH_STATES = {
 def batch_progress(*, batch: Batch) -> dict:
     """A batch as its page follows it: state, progress (0..1), a sentence, and each item's
     state, straight from the database."""
-    states = dict(batch.items.order_by().values_list("state").annotate(n=Count("pk")))
+    items = batch.items.order_by()
+    states = dict(items.values_list("state").annotate(n=Count("pk")))
     total = sum(n for state, n in states.items() if state != BatchItem.State.EXCLUDED)
     waiting = states.get(BatchItem.State.QUEUED, 0) + states.get(BatchItem.State.WORKING, 0)
     ended = total - waiting - states.get(BatchItem.State.PROPOSED, 0)
+    # Working items with an operation were sent and confirmed by the API; they wait to be
+    # checked against the account, which a batch does for many at once.
+    shown = {
+        msisdn: "sent" if state == BatchItem.State.WORKING and operation else state
+        for msisdn, state, operation in items.values_list("msisdn", "state", "operation_id")
+    }
+    sent = sum(1 for state in shown.values() if state == "sent")
     if batch.status == Batch.Status.CHECKING:
         message = "Checking each offer's price and availability again…"
     elif batch.status == Batch.Status.APPROVAL:
         message = "Waiting for an approver: nothing is bought until someone approves it."
     elif batch.status in (Batch.Status.QUEUED, Batch.Status.RUNNING):
         message = f"{ended} of {total} done."
+        if sent:
+            message += f" {sent} more sent, being checked against the account."
         if batch.status == Batch.Status.QUEUED:
             message = "Waiting for the task worker to start."
     else:
         message = batch.message or batch.get_status_display()
-    items = dict(batch.items.values_list("msisdn", "state"))
     return {
         "state": _BATCH_STATES[batch.status],
         "status": batch.status,
-        "progress": (ended / total) if total else None,
+        "progress": ((ended + sent) / total) if total else None,
         "message": message,
-        "items": items,
+        "items": shown,
     }
 
 

@@ -10,6 +10,7 @@ an item's request twice. A stop request ends it before the next item.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from inventory.models import (
     Action,
     Batch,
     BatchItem,
+    InventoryTotal,
     Operation,
     Outcome,
     OwnedNumber,
@@ -45,8 +47,13 @@ from inventory.services.settlement import operation_resume
 
 log = logging.getLogger(__name__)
 
-# Confirmed items are verified (and their outcome recorded) this many at a time.
+# Items the API confirmed are checked against the account (and their outcome recorded)
+# together: looked up one by one, this many at a time; or, when listing the account costs
+# fewer calls than looking them up, by one listing for up to this many. Listing calls are
+# the slowest the quota allows (one a second), so a batch lists the account as rarely as it
+# can: once at its end for a batch of up to VERIFY_BY_LISTING_EVERY numbers.
 VERIFY_EVERY = 50
+VERIFY_BY_LISTING_EVERY = 1000
 # Refusals that concern the portal itself, not one number: every further item would be
 # refused the same way, so the batch stops.
 HALTING_ERRORS = (api.ApiCredentialsRejected,)
@@ -547,7 +554,7 @@ class BatchRunner:
                     break
                 if self.do(item):
                     break  # halted
-                if len(self.confirmed) >= VERIFY_EVERY:
+                if self.verification_due():
                     self.verify_confirmed()
                 self.heartbeat()
             self.verify_confirmed()
@@ -665,9 +672,26 @@ class BatchRunner:
     def heartbeat(self) -> None:
         lease_renew(name=self.lease, holder=self.holder, seconds=settings.LEASE_SECONDS)
 
+    @functools.cached_property
+    def listing_calls(self) -> int:
+        """What one listing of the account costs (a page of 100, and one to see the end),
+        from the cache's totals as the run starts (the batch changes it by little)."""
+        held = InventoryTotal.objects.aggregate(held=Sum("numbers"))["held"] or 0
+        return -(-held // 100) + 1
+
     def listing_is_cheaper(self) -> bool:
-        list_calls = -(-OwnedNumber.objects.count() // 100) + 1
-        return list_calls < len(self.confirmed)
+        return self.listing_calls < len(self.confirmed)
+
+    def verification_due(self) -> bool:
+        """Whether to check the confirmed items now rather than after more of them: lookups
+        cost the same now or later (so every VERIFY_EVERY), one listing covers any number of
+        items (so as late as VERIFY_BY_LISTING_EVERY allows, when it will be the cheaper)."""
+        count = len(self.confirmed)
+        if count < VERIFY_EVERY:
+            return False
+        if self.listing_calls < VERIFY_BY_LISTING_EVERY:
+            return count >= VERIFY_BY_LISTING_EVERY
+        return True
 
     def list_account(self) -> dict[str, api.OwnedNumber] | None:
         """The whole account, or None when it cannot be listed (each is looked up then)."""

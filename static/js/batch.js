@@ -8,13 +8,13 @@
   if (!article) return;
   var url = article.getAttribute("data-batch-state-url");
   var labels = {
-    queued: "Queued", working: "Working…", done: "Done", failed: "Failed",
+    queued: "Queued", working: "Working…", sent: "Sent, checking…", done: "Done", failed: "Failed",
     unknown: "Unknown → settling", not_started: "Not started", excluded: "Left out",
     proposed: "Checking…"
   };
   var badges = {
     done: "badge badge-ok", failed: "badge badge-bad", unknown: "badge badge-info",
-    working: "badge badge-info", excluded: "badge badge-warn"
+    working: "badge badge-info", sent: "badge badge-info", excluded: "badge badge-warn"
   };
   var progress = article.querySelector("[data-testid=batch-progress]");
   var message = article.querySelector("[data-testid=batch-message]");
