@@ -928,6 +928,19 @@ def approval_queue(*, recent: int = 20) -> ApprovalQueue:
     return ApprovalQueue(waiting=list(waiting[:200]), recent=list(done[:recent]))
 
 
+def purchase_requests_listed(*, status: str = "", limit: int = 200) -> list[PurchaseRequest]:
+    """Requests for the API's list: those waiting first (oldest first: it expires first),
+    then the latest others; only those in `status` when given."""
+    requests = PurchaseRequest.objects.select_related("requester", "decided_by")
+    requests = requests.prefetch_related("items")
+    if status:
+        requests = requests.filter(status=status)
+    waiting = requests.filter(status=PurchaseRequest.Status.PENDING).order_by("created_at", "pk")
+    others = requests.exclude(status=PurchaseRequest.Status.PENDING)
+    listed = list(waiting[:limit])
+    return listed + list(others.order_by("-created_at", "-pk")[: limit - len(listed)])
+
+
 def batch_purchase_request(*, batch: Batch) -> PurchaseRequest | None:
     """The request a bulk purchase waited on (or waits on), if it needed approval."""
     if batch.kind != Batch.Kind.PURCHASE:

@@ -9,9 +9,20 @@ from django import forms
 
 from inventory.bulk_forms import MSISDN, ValuesField
 from inventory.forms import CountryField, PortalForm, _msisdn_digits
+from inventory.governance_forms import REASON_MAX_LENGTH
 from inventory.models import Batch, Feature, NumberType
 
 _MSISDN_MESSAGE = "That is not a complete international number (7 to 15 digits)."
+
+
+def _reason() -> forms.CharField:
+    return forms.CharField(
+        label="reason",
+        max_length=REASON_MAX_LENGTH,
+        required=False,
+        help_text="Why it is needed, for an approver: only when the approval rules hold the "
+        "purchase back (without one it is refused, 409 approval-required).",
+    )
 
 
 def _money(label: str, **kwargs) -> forms.DecimalField:
@@ -37,6 +48,7 @@ class OfferForm(PortalForm):
         "max monthly cost", help_text="The most you agree to pay a month, in EUR."
     )
     max_setup_cost = _money("max setup cost", help_text="The most you agree to pay to set it up.")
+    reason = _reason()
 
 
 class PickForm(OfferForm):
@@ -44,6 +56,7 @@ class PickForm(OfferForm):
 
     type = forms.ChoiceField(label="number type", choices=NumberType.choices)
     features = forms.MultipleChoiceField(choices=Feature.choices, required=False)
+    reason = None  # asked when the bulk purchase is confirmed
 
 
 class NumbersForm(PortalForm):
@@ -88,3 +101,4 @@ class BatchConfirmForm(PortalForm):
         required=False,
         help_text="For a bulk cancellation: “cancel N”, N being the number of numbers.",
     )
+    reason = _reason()

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from inventory.api.plain import CONTENT_TYPE, TYPE_PREFIX
-from inventory.services.approvals import ApprovalRequired
+from inventory.services.approvals import ApprovalRefused, ApprovalRequired
 from inventory.services.batches import BatchRefused
 from inventory.services.idempotency import IdempotencyKeyInProgress, IdempotencyKeyReused
 from inventory.services.operations import ApiProblem, OperationRefused, ServiceError
@@ -79,9 +79,13 @@ def service_problem(error: ServiceError) -> Problem:
     if isinstance(error, BatchRefused):
         return Problem(409, "Refused", text, kind="batch-refused")
     if isinstance(error, ApprovalRequired):
-        # Scripts cannot ask for approval yet: a person asks on the purchase's page.
-        detail = f"{error.rule} Ask for approval on the portal's purchase page; nothing was sent."
+        detail = (
+            f"{error.rule} Send it again with a `reason` (why it is needed) and it waits for "
+            "an approver; nothing was sent."
+        )
         return Problem(409, "Needs approval", detail, kind="approval-required")
+    if isinstance(error, ApprovalRefused):
+        return Problem(409, "Refused", text, kind="approval-refused")
     return Problem(409, "Refused", text, kind="refused")
 
 

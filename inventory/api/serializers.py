@@ -303,6 +303,61 @@ class BatchItemsSerializer(_ReadOnly):
     items = BatchItemSerializer(many=True)
 
 
+# --- approval requests ------------------------------------------------------------------------
+
+
+class ApprovalRequestItemSerializer(_ReadOnly):
+    position = serializers.IntegerField()
+    country = serializers.CharField()
+    msisdn = serializers.CharField()
+    type = serializers.CharField()
+    monthly_cost = MoneyField(help_text="The approved price: dearer by then, it is not bought.")
+    setup_cost = MoneyField()
+    operation = serializers.SerializerMethodField()
+
+    @extend_schema_field(OperationLinkSerializer(allow_null=True))
+    def get_operation(self, item) -> dict | None:
+        if item.operation_id is None:
+            return None
+        return {"id": item.operation_id, "url": f"/api/v1/operations/{item.operation_id}"}
+
+
+class ApprovalRequestSerializer(_ReadOnly):
+    """A purchase the approval rules held back, waiting for someone other than its requester."""
+
+    id = serializers.IntegerField(source="pk")
+    status = serializers.ChoiceField(
+        choices=["pending", "approved", "done", "refused", "rejected", "expired", "withdrawn"],
+        help_text="pending → approved → done (bought) or refused (dearer, or no longer on "
+        "sale); or rejected, expired, withdrawn: nothing bought.",
+    )
+    status_display = serializers.CharField(source="get_status_display")
+    requester = serializers.CharField(source="requester.username", allow_null=True)
+    reason = serializers.CharField(help_text="Why the requester needs it.")
+    rule = serializers.CharField(help_text="The approval rule that held the purchase back.")
+    count = serializers.IntegerField()
+    setup_cost = MoneyField(allow_null=False)
+    monthly_cost = MoneyField(allow_null=False)
+    created_at = UtcDateTimeField()
+    expires_at = UtcDateTimeField()
+    decided_by = serializers.CharField(source="decided_by.username", allow_null=True)
+    decided_at = UtcDateTimeField(allow_null=True)
+    decision_reason = serializers.CharField()
+    message = serializers.CharField(help_text="How it ended once approved, in words.")
+    finished_at = UtcDateTimeField(allow_null=True)
+    batch = serializers.SerializerMethodField()
+    items = ApprovalRequestItemSerializer(many=True, source="items.all")
+    url = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_batch(self, request) -> str | None:
+        """The bulk purchase that waits on it, if it is one."""
+        return f"/api/v1/batches/{request.batch_id}" if request.batch_id else None
+
+    def get_url(self, request) -> str:
+        return f"/api/v1/approval-requests/{request.pk}"
+
+
 # --- sync, the caller -------------------------------------------------------------------------
 
 

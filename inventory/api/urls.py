@@ -4,7 +4,16 @@ inventory/tests/test_url_permissions.py."""
 from django.urls import path, re_path
 
 from inventory.api import schema  # noqa: F401 - registers the bearer token's description
-from inventory.api.views import account, audit, batches, catalogue, docs, numbers, sync
+from inventory.api.views import (
+    account,
+    approvals,
+    audit,
+    batches,
+    catalogue,
+    docs,
+    numbers,
+    sync,
+)
 
 MSISDN = r"(?P<msisdn>[1-9][0-9]{6,14})"
 
@@ -38,10 +47,27 @@ urlpatterns = [
     path("batches/<int:pk>/items", batches.BatchItems.as_view(), name="api-batch-items"),
     path("batches/<int:pk>/confirm", batches.BatchConfirm.as_view(), name="api-batch-confirm"),
     path("batches/<int:pk>/stop", batches.BatchStop.as_view(), name="api-batch-stop"),
-    # --- approval requests: /api/v1/approval-requests ---------------------------------------
-    # Reserved for approval requests (list, create, decide): their views go in
-    # inventory/api/views/approvals.py, built like the others (a permission per method,
-    # `idempotent` on each POST), each route with a row in the URL table.
+    path("approval-requests", approvals.ApprovalRequestList.as_view(), name="api-approvals"),
+    path(
+        "approval-requests/<int:pk>",
+        approvals.ApprovalRequestDetail.as_view(),
+        name="api-approval",
+    ),
+    path(
+        "approval-requests/<int:pk>/approve",
+        approvals.ApprovalRequestApprove.as_view(),
+        name="api-approval-approve",
+    ),
+    path(
+        "approval-requests/<int:pk>/reject",
+        approvals.ApprovalRequestReject.as_view(),
+        name="api-approval-reject",
+    ),
+    path(
+        "approval-requests/<int:pk>/withdraw",
+        approvals.ApprovalRequestWithdraw.as_view(),
+        name="api-approval-withdraw",
+    ),
     path("sync", sync.Sync.as_view(), name="api-sync"),
     path("audit", audit.AuditList.as_view(), name="api-audit"),
     path("audit/<int:seq>", audit.AuditEntry.as_view(), name="api-audit-entry"),

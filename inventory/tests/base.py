@@ -69,7 +69,7 @@ class ApiTestCase(BaseTestCase):
             user.username: api_token_create(
                 actor=Actor.system("tests"), user=user, name="tests", days=30
             )[1]
-            for user in (cls.operator, cls.viewer, cls.auditor, cls.superuser)
+            for user in (cls.operator, cls.viewer, cls.auditor, cls.superuser, cls.approver)
         }
 
     def bearer(self, user) -> dict[str, str]:

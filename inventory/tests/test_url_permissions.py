@@ -145,6 +145,11 @@ EXPECTED = {
     # POST only; the kind of batch decides who may, as on the batch's page.
     "api/v1/batches/<int:pk>/confirm": (API, 405, 405, 403, 405),
     "api/v1/batches/<int:pk>/stop": (API, 405, 405, 403, 405),
+    "api/v1/approval-requests": (API, 200, 200, 403, 200),
+    "api/v1/approval-requests/<int:pk>": (API, 200, 200, 403, 200),
+    "api/v1/approval-requests/<int:pk>/approve": (API, 403, 403, 403, 405),  # see APPROVER
+    "api/v1/approval-requests/<int:pk>/reject": (API, 403, 403, 403, 405),
+    "api/v1/approval-requests/<int:pk>/withdraw": (API, 403, 405, 403, 405),
     "api/v1/sync": (API, 200, 200, 403, 200),
     "api/v1/audit": (API, 403, 403, 200, 200),
     "api/v1/audit/<int:seq>": (API, 403, 403, 200, 200),
@@ -210,6 +215,8 @@ EXPECTED = {
 APPROVER = {
     "approvals/<int:pk>/approve/": 405,  # POST only
     "approvals/<int:pk>/reject/": 405,
+    "api/v1/approval-requests/<int:pk>/approve": 405,
+    "api/v1/approval-requests/<int:pk>/reject": 405,
 }
 
 
@@ -300,6 +307,7 @@ class UrlPermissionsTestCase(BaseTestCase):
             "api/v1/batches/": self.batch.pk,
             "destinations/": self.destination.pk,
             "approvals/": self.purchase_request.pk,
+            "api/v1/approval-requests/": self.purchase_request.pk,
             "notifications/webhooks/": self.webhook.pk,
             "profile/": self.token.pk,
         }

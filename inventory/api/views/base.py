@@ -12,9 +12,9 @@ from rest_framework.views import APIView
 from inventory import selectors
 from inventory.api.permissions import refuse
 from inventory.api.problems import Problem, operation_link
-from inventory.api.serializers import OperationSerializer
+from inventory.api.serializers import ApprovalRequestSerializer, OperationSerializer
 from inventory.audit import Actor
-from inventory.models import Outcome, OwnedNumber
+from inventory.models import Outcome, OwnedNumber, PurchaseRequest
 from inventory.services.operations import operation_replay
 
 
@@ -76,3 +76,10 @@ def operation_answer(entry, *, done: int = status.HTTP_200_OK) -> Response:
 def _failure_reason(entry) -> str:
     settlement = getattr(entry, "settlement", None) if entry.outcome == Outcome.UNKNOWN else None
     return (settlement.reason if settlement else entry.reason) or "The operation failed."
+
+
+def approval_answer(request: PurchaseRequest, *, code: int = status.HTTP_202_ACCEPTED) -> Response:
+    """An approval request as the API answers it, with its address to follow."""
+    request = selectors.purchase_request_get(pk=request.pk) or request
+    data = ApprovalRequestSerializer(request).data
+    return Response(data, status=code, headers={"Location": data["url"]})

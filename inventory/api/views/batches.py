@@ -171,7 +171,9 @@ class BatchConfirm(PortalApiView):
     @extend_schema(
         operation_id="batch_confirm",
         summary="Start a reviewed bulk operation",
-        description="Only its author can. Confirming again changes nothing.",
+        description="Only its author can. Confirming again changes nothing. A bulk purchase "
+        "the approval rules hold back needs a `reason`: it then waits for an approver (status "
+        "`approval`, its request under `/api/v1/approval-requests`) and is bought once approved.",
         request=ConfirmRequest,
         responses={200: BatchSerializer, 409: ProblemSerializer},
     )
@@ -183,7 +185,10 @@ class BatchConfirm(PortalApiView):
         require(request, KIND_PERMISSIONS[Batch.Kind(batch.kind)])
         form = body_form(BatchConfirmForm, request.data)
         batch = batches.batch_confirm(
-            actor=actor(request), batch_id=batch.pk, typed=form.cleaned_data["typed"]
+            actor=actor(request),
+            batch_id=batch.pk,
+            typed=form.cleaned_data["typed"],
+            reason=form.cleaned_data["reason"],
         )
         return _answer(batch)
 

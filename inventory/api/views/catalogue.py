@@ -3,7 +3,7 @@ script agreed to pay, and the selection a bulk purchase is made from."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -19,16 +19,23 @@ from inventory.api.inputs import (
 )
 from inventory.api.problems import InvalidInput, Problem
 from inventory.api.serializers import (
+    ApprovalRequestSerializer,
     CataloguePageSerializer,
     OperationSerializer,
     ProblemSerializer,
     SelectionAddedSerializer,
     SelectionSerializer,
 )
-from inventory.api.views.base import PortalApiView, actor, operation_answer, replayed
+from inventory.api.views.base import (
+    PortalApiView,
+    actor,
+    approval_answer,
+    operation_answer,
+    replayed,
+)
 from inventory.forms import CatalogueSearchForm
 from inventory.models import Batch
-from inventory.services import batches
+from inventory.services import approvals, batches
 from inventory.services.catalogue import (
     CatalogueQuery,
     catalogue_search,
@@ -80,11 +87,18 @@ class Purchases(PortalApiView):
         description="The offer is checked afresh first: a number no longer on sale, or dearer "
         "than `max_monthly_cost` / `max_setup_cost`, is refused (409) and nothing is bought. "
         "Succeeded: 201; outcome still unknown (the answer was lost, it is being settled from "
-        "the account): 202, follow the operation's `url`; the provider declined: 422.",
+        "the account): 202, follow the operation's `url`; the provider declined: 422. One the "
+        "approval rules hold back is refused (409 approval-required) unless it says why it is "
+        "needed in `reason`: then it becomes an approval request (202, its `url` to follow) and "
+        "is bought, at no more than these prices, once someone else approves it.",
         request=PurchaseRequest,
         responses={
             201: OperationSerializer,
-            202: OperationSerializer,
+            202: PolymorphicProxySerializer(
+                component_name="PurchaseAccepted",
+                serializers=[OperationSerializer, ApprovalRequestSerializer],
+                resource_type_field_name=None,
+            ),
             409: ProblemSerializer,
             422: ProblemSerializer,
             502: ProblemSerializer,
@@ -110,8 +124,23 @@ class Purchases(PortalApiView):
         )
         if over:
             raise Problem(409, "Dearer than agreed", over, kind="price-too-high")
-        entry = number_purchase(actor=actor(request), offer=offer, form_token=form_token)
+        try:
+            entry = number_purchase(actor=actor(request), offer=offer, form_token=form_token)
+        except approvals.ApprovalRequired as needed:
+            return self.ask(request, offer, needed, reason=data["reason"], form_token=form_token)
         return operation_answer(entry, done=status.HTTP_201_CREATED)
+
+    def ask(self, request, offer, needed, *, reason: str, form_token: str) -> Response:
+        """A purchase the approval rules hold back becomes a request, with the script's
+        reason (ApprovalRequired without one: a 409 that says to send one)."""
+        asked = approvals.purchase_request_create(
+            actor=actor(request),
+            offers=[offer],
+            rule=needed.rule,
+            reason=reason,
+            form_token=form_token,
+        )
+        return approval_answer(asked)
 
 
 def _selection(user) -> dict:
