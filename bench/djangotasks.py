@@ -126,7 +126,7 @@ def queries(paths_json: str) -> dict:
         if username not in clients:
             clients[username] = Client(HTTP_HOST="127.0.0.1")
             user = get_user_model().objects.get(username=username)
-            clients[username].force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+            clients[username].force_login(user, backend="inventory.auth_backend.RoleBackend")
         client = clients[username]
         counts, statuses, db_ms = [], [], []
         for _ in range(2):

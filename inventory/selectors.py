@@ -369,6 +369,7 @@ def owned_number_list(*, filters: InventoryFilter) -> InventoryPage:
     seek into the index of its sort (from the row a link names, or from the end)."""
     scope = _scope(filters)
     summary = _summary(scope)
+    scope = replace(scope, numbers=scope.numbers.annotate(**_destination_names()))
     order = inventory_order(filters.sort)
     size, page = filters.size, filters.page
     rows, more = [], False
@@ -664,9 +665,17 @@ def destinations() -> list[Destination]:
     return list(Destination.objects.order_by("name"))
 
 
-def destination_names() -> dict[tuple[str, str], str]:
-    """Routing as people named it: (kind, address) → name, for the inventory's routing."""
-    return {(d.kind, d.value): d.name for d in Destination.objects.all()}
+def _destination_names() -> dict[str, Subquery]:
+    """Where each row's messages and calls go, as people named it (a destination with the
+    same address), read with the row itself: `sms_destination`, `voice_destination`."""
+    sms = Destination.objects.filter(kind=Destination.Kind.WEBHOOK, value=OuterRef("mo_http_url"))
+    voice = Destination.objects.filter(
+        kind=OuterRef("voice_callback_type"), value=OuterRef("voice_callback_value")
+    )
+    return {
+        "sms_destination": Subquery(sms.values("name")[:1]),
+        "voice_destination": Subquery(voice.values("name")[:1]),
+    }
 
 
 def numbers_routed_to(*, destination: Destination) -> QuerySet[OwnedNumber]:

@@ -297,16 +297,17 @@ def _voice_value(kind: str, value: str) -> str:
 
 
 @register.simple_tag
-def routing_badges(number, names: dict) -> str:
-    """Where a number's messages and calls go, by destination name where one matches."""
+def routing_badges(number) -> str:
+    """Where a number's messages and calls go, by destination name where one matches (the
+    inventory's rows carry the names: selectors.owned_number_list)."""
     badges = []
     if number.mo_http_url:
-        name = names.get(("webhook", number.mo_http_url), "SMS webhook")
-        badges.append(("badge badge-ok", f"SMS → {name}" if name != "SMS webhook" else name))
+        name = getattr(number, "sms_destination", None)
+        badges.append(("badge badge-ok", f"SMS → {name}" if name else "SMS webhook"))
     if number.voice_callback_type:
-        key = (number.voice_callback_type, number.voice_callback_value)
         label = dict(VoiceCallbackType.choices).get(number.voice_callback_type, "")
-        badges.append(("badge badge-ok", f"Calls → {names.get(key, label)}"))
+        name = getattr(number, "voice_destination", None)
+        badges.append(("badge badge-ok", f"Calls → {name or label}"))
     if not badges:
         return mark_safe('<span class="muted">–</span>')
     return format_html_join(" ", '<span class="{}">{}</span>', badges)

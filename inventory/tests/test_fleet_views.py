@@ -198,6 +198,19 @@ class DestinationTestCase(BaseTestCase):
         self.client.post("/destinations/", {"name": name, "kind": kind, "value": value})
         return Destination.objects.get(name=name)
 
+    def test_messages_routing_is_shown_by_the_destinations_name_when_one_has_its_address(self):
+        self.add("Support app", "https://support.example.com/sms", kind="webhook")
+        named, unnamed = self.msisdns[:2]
+        OwnedNumber.objects.filter(msisdn=named).update(
+            mo_http_url="https://support.example.com/sms"
+        )
+        OwnedNumber.objects.filter(msisdn=unnamed).update(mo_http_url="https://other.example.com/")
+
+        page = self.client.get("/inventory/").content.decode()
+
+        assert page.count("SMS → Support app") == 1
+        assert page.count(">SMS webhook<") == 1
+
     def test_a_destination_is_offered_by_name_in_the_configure_form_and_shown_in_the_inventory(
         self,
     ):
@@ -210,6 +223,10 @@ class DestinationTestCase(BaseTestCase):
 
         page = self.client.get("/inventory/")
         self.assertContains(page, "Calls → Amsterdam SIP trunk")
+        # A sort by a column that may be empty reads its page in one UNION query.
+        self.assertContains(
+            self.client.get("/inventory/?sort=-cost"), "Calls → Amsterdam SIP trunk"
+        )
         routed = self.client.get(f"/inventory/?destination={trunk.pk}")
         assert [n.msisdn for n in routed.context["listing"].rows] == [msisdn]
 

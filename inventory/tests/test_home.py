@@ -134,5 +134,5 @@ class HomeQueryCountTestCase(BaseTestCase):
         owned_numbers(9_900, start=100, monthly_cost=None, purchased_at=timezone.now())
         large = self.queries()
         assert small == large
-        # Session and permissions (4), the totals, budgets, history, renewals, attention.
-        assert large <= 9
+        # Session, user and permissions (3), the totals, budgets, history, renewals, attention.
+        assert large <= 8

@@ -31,7 +31,6 @@ def inventory(request: HttpRequest) -> HttpResponse:
         "listing": listing,
         "pager": listing.pagination.links(request.GET),
         "sync": selectors.sync_status(),
-        "destination_names": selectors.destination_names(),
     }
     return render(request, "inventory/inventory.html", context)
 

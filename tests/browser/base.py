@@ -19,7 +19,7 @@ from inventory.tests.base import PASSWORD, make_user
 from inventory.tests.processes import PortalProcess, portal_environment
 from inventory.tests.transactional import TrailTransactionTestCase
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -67,7 +67,17 @@ class BrowserTestCase(TrailTransactionTestCase, StaticLiveServerTestCase):
         cls._shared_cache = _shared_cache_settings()
         cls._shared_cache.enable()
         cls.playwright = sync_playwright().start()
-        cls.browser = cls.playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            cls.browser = cls.playwright.chromium.launch(
+                executable_path=CHROMIUM, args=CHROMIUM_ARGS
+            )
+        except Exception:
+            # tearDownClass does not run after a failed setUpClass: a Playwright left
+            # running would make every later browser test fail on its event loop.
+            cls.playwright.stop()
+            cls._shared_cache.disable()
+            super().tearDownClass()
+            raise
 
     @classmethod
     def tearDownClass(cls):
