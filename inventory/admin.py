@@ -82,11 +82,29 @@ class CountryFilter(admin.SimpleListFilter):
 
 
 CSV_HEADER = [
-    "seq", "created_at_utc", "action", "outcome", "settled_as", "username", "ip", "user_agent",
-    "request_id", "country", "msisdn", "monthly_cost_eur", "setup_cost_eur", "http_status",
-    "provider_code", "provider_label", "duration_ms", "reason", "request", "before", "after",
+    "seq",
+    "created_at_utc",
+    "action",
+    "outcome",
+    "settled_as",
+    "username",
+    "ip",
+    "user_agent",
+    "request_id",
+    "country",
+    "msisdn",
+    "monthly_cost_eur",
+    "setup_cost_eur",
+    "http_status",
+    "provider_code",
+    "provider_label",
+    "duration_ms",
+    "reason",
+    "request",
+    "before",
+    "after",
     "hash",
-]  # fmt: skip
+]
 
 
 # The export reads these columns (no model instances: a million rows must stream fast).
@@ -210,8 +228,16 @@ _NUMBER_SEPARATORS = re.compile(r"[\s().\-/]")
 @admin.register(Operation)
 class OperationAdmin(admin.ModelAdmin):
     change_list_template = "admin/inventory/operation/change_list.html"
-    list_display = ["seq", "created_at", "action", "number", "actor_username", "outcome_shown",
-                    "monthly_cost", "http_status"]  # fmt: skip
+    list_display = [
+        "seq",
+        "created_at",
+        "action",
+        "number",
+        "actor_username",
+        "outcome_shown",
+        "monthly_cost",
+        "http_status",
+    ]
     list_display_links = ["seq"]
     list_filter = ["action", "outcome", UnsettledFilter, UserFilter, CountryFilter]
     search_fields = ["msisdn", "actor_username"]
@@ -223,15 +249,32 @@ class OperationAdmin(admin.ModelAdmin):
     ordering = ["-seq"]
     fieldsets = [
         ("What", {"fields": ["action", "number", "outcome_shown", "reason", "change"]}),
-        ("Who and from where", {"fields": ["actor_username", "user_id", "ip", "user_agent",
-                                           "request_id"]}),
+        (
+            "Who and from where",
+            {"fields": ["actor_username", "user_id", "ip", "user_agent", "request_id"]},
+        ),
         ("Money", {"fields": ["monthly_cost", "setup_cost"]}),
-        ("The API", {"fields": ["request_sent", "http_status", "provider_code",
-                                "provider_label", "duration_ms"]}),
+        (
+            "The API",
+            {
+                "fields": [
+                    "request_sent",
+                    "http_status",
+                    "provider_code",
+                    "provider_label",
+                    "duration_ms",
+                ]
+            },
+        ),
         ("When", {"fields": ["created_at", "completed_at"]}),
-        ("Chain", {"fields": ["seq", "prev_hash", "hash", "outcome_hash", "settles"],
-                   "classes": ["collapse"]}),
-    ]  # fmt: skip
+        (
+            "Chain",
+            {
+                "fields": ["seq", "prev_hash", "hash", "outcome_hash", "settles"],
+                "classes": ["collapse"],
+            },
+        ),
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]

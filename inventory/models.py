@@ -24,6 +24,16 @@ class Feature(models.TextChoices):
     MMS = "MMS", "MMS"
 
 
+# Where the cache keeps each feature the API names: one boolean column each.
+FEATURE_COLUMNS = {Feature.SMS: "has_sms", Feature.VOICE: "has_voice", Feature.MMS: "has_mms"}
+
+
+def feature_flags(features) -> dict[str, bool]:
+    """The cache's feature columns for the features the API gave ("SMS", "VOICE", ...)."""
+    given = set(features)
+    return {column: str(feature) in given for feature, column in FEATURE_COLUMNS.items()}
+
+
 class VoiceCallbackType(models.TextChoices):
     SIP = "sip", "SIP URI"
     TEL = "tel", "Phone number"
@@ -200,8 +210,9 @@ class OwnedNumber(models.Model):
 
     @property
     def features(self) -> list[str]:
-        flags = [(self.has_sms, "SMS"), (self.has_voice, "VOICE"), (self.has_mms, "MMS")]
-        return [name for present, name in flags if present]
+        return [
+            str(feature) for feature, column in FEATURE_COLUMNS.items() if getattr(self, column)
+        ]
 
     @property
     def is_configured(self) -> bool:

@@ -32,6 +32,7 @@ from django.utils import timezone
 from inventory import cache_triggers
 from inventory.models import (
     ESTIMATED_SOURCES,
+    FEATURE_COLUMNS,
     Action,
     ApiToken,
     ApprovalRules,
@@ -41,6 +42,7 @@ from inventory.models import (
     Budget,
     Destination,
     Event,
+    Feature,
     InventoryTotal,
     NotificationDelivery,
     NotificationPreference,
@@ -129,7 +131,6 @@ class InventoryFilter:
         )
 
 
-_FEATURE_COLUMNS = {"SMS": "has_sms", "VOICE": "has_voice", "MMS": "has_mms"}
 # Each sort's column (country sorts by its name); columns that may be unknown sort it last.
 _SORT_COLUMNS = {
     "msisdn": "msisdn",
@@ -172,7 +173,7 @@ def _scope(filters: InventoryFilter) -> _Scope:
     if filters.type:
         groups["type"] = filters.type
     for feature in filters.features:
-        groups[_FEATURE_COLUMNS[feature]] = True
+        groups[FEATURE_COLUMNS[Feature(feature)]] = True
     if filters.configured in ("yes", "no"):
         groups["configured"] = filters.configured == "yes"
     numbers = OwnedNumber.objects.filter(**groups)

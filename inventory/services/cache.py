@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from inventory import api_client as api
 from inventory import cache_triggers, phone
-from inventory.models import Operation, OwnedNumber, RetiredNumber
+from inventory.models import Operation, OwnedNumber, RetiredNumber, feature_flags
 from inventory.services import pricing
 
 # The API's names for a number's configuration, and the cache's.
@@ -63,14 +63,11 @@ RETIRED_FIELDS = (
 
 def cache_fields(found: api.OwnedNumber) -> dict:
     """The cache columns for a number as the owned list shows it."""
-    features = set(found.features)
     fields = {
         "country": found.country,
         "country_name": phone.country_name(found.country),
         "type": found.type,
-        "has_sms": "SMS" in features,
-        "has_voice": "VOICE" in features,
-        "has_mms": "MMS" in features,
+        **feature_flags(found.features),
         "app_id": found.app_id,
         "limitations": [limitation.as_api() for limitation in found.limitations],
         # As text: compared and audited exactly as the API sent it (JSON has no decimals).
@@ -123,14 +120,11 @@ def cache_purchase(
     if found is not None:
         fields = cache_fields(found)
     else:
-        features = set(offer.features if offer else ())
         fields = {
             "country": entry.country,
             "country_name": phone.country_name(entry.country),
             "type": offer.type if offer else "",
-            "has_sms": "SMS" in features,
-            "has_voice": "VOICE" in features,
-            "has_mms": "MMS" in features,
+            **feature_flags(offer.features if offer else ()),
             "limitations": [limitation.as_api() for limitation in offer.limitations]
             if offer
             else [],

@@ -25,6 +25,7 @@ from django.utils import timezone
 from inventory import api_client as api
 from inventory.audit import Actor, audit_append, audit_append_many
 from inventory.models import (
+    FEATURE_COLUMNS,
     Action,
     ListedNumber,
     Operation,
@@ -452,7 +453,7 @@ def _changed_rows(listing: Listing, in_flight: set[str]) -> Iterator[tuple[dict,
             cached = dict(zip(_COMPARED, row[1 : 1 + len(_COMPARED)], strict=True))
             fresh = dict(zip(_COMPARED, row[1 + len(_COMPARED) :], strict=True))
             for values in (cached, fresh):
-                for name in ("has_sms", "has_voice", "has_mms"):
+                for name in FEATURE_COLUMNS.values():
                     values[name] = bool(values[name])
                 for name in ("api_fields", "limitations"):  # JSON columns, as data
                     raw = values[name]
