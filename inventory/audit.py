@@ -20,8 +20,11 @@ import functools
 import hmac
 import ipaddress
 import json
+import multiprocessing
 import re
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -380,35 +383,107 @@ _OUTCOME = _HASH + 1 + SEALED_OUTCOME.index("outcome")
 _SEAL = _HASH + 1 + len(SEALED_OUTCOME)
 
 
-def walk_chain(*, batch_size: int = 2000, since: Checkpoint | None = None) -> ChainReport:
+def walk_chain(
+    *, batch_size: int = 2000, since: Checkpoint | None = None, workers: int = 0
+) -> ChainReport:
     """Walk the chain in order to its last entry, checking each link, hash and seal, that
     no entry lies beyond the chain head and that the trail reaches the head. With `since`,
     also that the chain still passes through that checkpoint.
 
     Reads in batches (flat memory). Entries appended while it walks are checked too: an
     entry and the head's move onto it commit together, so an entry seen beyond the head is
-    compared with the head read again after seeing it, and only then called a break."""
+    compared with the head read again after seeing it, and only then called a break.
+
+    With `workers`, that many worker processes check the hashes and seals (most of a walk's
+    time), a batch each, while this process reads on and checks the order; the break named
+    is the first in the chain's order all the same."""
     walk = _Walk()
     if since is not None and since.seq == 0 and since.hash != GENESIS_HASH:
         return walk.report(ChainBreak(0, None, "the checkpoint does not start the chain"))
     head = _read_head()
-    while True:
-        # The head was read before this batch's query; a head read during it is newer.
-        head_is_newer = False
-        rows = _batch(after=walk.last_seq, size=batch_size)
-        for row in rows:
-            seq = row[_SEQ]
-            if head is None or seq > head[0]:
-                head, head_is_newer = _read_head(), True
+    with _hash_checkers(workers) as checkers:
+        waiting: deque[_Batch] = deque()
+        while True:
+            # The head was read before this batch's query; a head read during it is newer.
+            head_is_newer = False
+            batch = _Batch(rows=_batch(after=walk.last_seq, size=batch_size), walk=walk)
+            for index, row in enumerate(batch.rows):
+                seq = row[_SEQ]
                 if head is None or seq > head[0]:
-                    return walk.report(ChainBreak(seq, row[_ID], _beyond_head(head)))
-            problem = walk.problem_with(row) or _misses_checkpoint(row, since)
-            if problem:
-                return walk.report(ChainBreak(seq, row[_ID], problem))
-            walk.advance(row)
-        if len(rows) < batch_size and not (head_is_newer and head[0] > walk.last_seq):
-            break
+                    head, head_is_newer = _read_head(), True
+                    if head is None or seq > head[0]:
+                        batch.order_break = (index, _beyond_head(head))
+                        break
+                problem = walk.link_problem(row)
+                if problem:
+                    batch.order_break = (index, problem)
+                    break
+                problem = _misses_checkpoint(row, since)
+                if problem:  # named after the entry's own hashes are checked
+                    batch.order_break, batch.after_hashes = (index, problem), True
+                    break
+                walk.advance(row)
+            batch.hashes = checkers.submit(_hash_problem, batch.rows[: batch.hashed_rows])
+            waiting.append(batch)
+            ended = len(batch.rows) < batch_size and not (head_is_newer and head[0] > walk.last_seq)
+            while waiting and (ended or batch.order_break or len(waiting) > 2 * workers):
+                broken = waiting.popleft().first_break()
+                if broken is not None:
+                    return broken
+            if ended:
+                break
     return walk.report(_problem_at_end(head, walk) or _short_of_checkpoint(walk, since))
+
+
+@contextmanager
+def _hash_checkers(workers: int) -> Iterator[Executor]:
+    if workers < 1:
+        yield _InProcess()
+        return
+    # Forked, so a worker has the settings and the derived key without setting Django up;
+    # it only hashes what it is given and never touches the database connection it copied.
+    context = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _InProcess(Executor):
+    """An executor that runs each call at once, in this process."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def _hash_problem(rows: list[tuple]) -> tuple[int, str] | None:
+    """The first of `rows` whose hash or outcome seal does not match, and why."""
+    mac, zone = _entry_mac(), connection.timezone
+    for index, row in enumerate(rows):
+        problem = _hashes_problem(row, mac, zone)
+        if problem:
+            return index, problem
+    return None
+
+
+def _hashes_problem(row: tuple, mac: hmac.HMAC, zone: tzinfo) -> str:
+    if not hmac.compare_digest(row[_HASH], _mac(mac, _db_facts(row, zone))):
+        return (
+            "its recorded facts do not match its hash (the entry was altered or forged, "
+            "or it was written with another AUDIT_KEY)"
+        )
+    if row[_OUTCOME] == _PENDING:
+        if row[_SEAL]:
+            return "it is pending but carries an outcome seal (the outcome was erased)"
+        return ""
+    outcome = list(row[_OUTCOMES])
+    outcome[_COMPLETED_AT] = _db_time(outcome[_COMPLETED_AT], zone)
+    if not hmac.compare_digest(row[_SEAL], _mac(mac, [row[_HASH], outcome])):
+        return "its outcome does not match its seal (the outcome was altered or forged)"
+    return ""
 
 
 def _read_head() -> tuple[int, str] | None:
@@ -462,27 +537,13 @@ class _Walk:
 
     def __init__(self):
         self.checked, self.last_seq, self.last_hash, self.last_id = 0, 0, GENESIS_HASH, None
-        self.mac, self.zone = _entry_mac(), connection.timezone
 
-    def problem_with(self, row: tuple) -> str:
+    def link_problem(self, row: tuple) -> str:
         expected = self.last_seq + 1
         if row[_SEQ] != expected:
             return f"expected entry #{expected} here, found #{row[_SEQ]} (an entry is missing)"
         if row[_PREV] != self.last_hash:
             return "its link to the previous entry does not match (an entry was removed or altered)"
-        if not hmac.compare_digest(row[_HASH], _mac(self.mac, _db_facts(row, self.zone))):
-            return (
-                "its recorded facts do not match its hash (the entry was altered or forged, "
-                "or it was written with another AUDIT_KEY)"
-            )
-        if row[_OUTCOME] == _PENDING:
-            if row[_SEAL]:
-                return "it is pending but carries an outcome seal (the outcome was erased)"
-            return ""
-        outcome = list(row[_OUTCOMES])
-        outcome[_COMPLETED_AT] = _db_time(outcome[_COMPLETED_AT], self.zone)
-        if not hmac.compare_digest(row[_SEAL], _mac(self.mac, [row[_HASH], outcome])):
-            return "its outcome does not match its seal (the outcome was altered or forged)"
         return ""
 
     def advance(self, row: tuple) -> None:
@@ -491,6 +552,43 @@ class _Walk:
 
     def report(self, broken: ChainBreak | None) -> ChainReport:
         return ChainReport(self.checked, broken, self.last_seq, self.last_hash)
+
+
+class _Batch:
+    """A batch of the walk: its rows, where their order broke (if it did), and the check of
+    their hashes (done by a worker, perhaps still running)."""
+
+    def __init__(self, *, rows: list[tuple], walk: _Walk):
+        self.rows = rows
+        self.checked_before = walk.checked
+        self.before = (walk.last_seq, walk.last_hash)  # the entry before the first row
+        self.order_break: tuple[int, str] | None = None
+        self.after_hashes = False  # the order's break is named only if the hashes hold
+        self.hashes: Future
+
+    @property
+    def hashed_rows(self) -> int:
+        """The rows up to the order's break (that one too), or all of them."""
+        return len(self.rows) if self.order_break is None else self.order_break[0] + 1
+
+    def first_break(self) -> ChainReport | None:
+        """The walk's report if this batch holds the chain's first break, else None."""
+        candidates = []
+        hash_problem = self.hashes.result()
+        if hash_problem is not None:
+            candidates.append((hash_problem[0], 1, hash_problem[1]))
+        if self.order_break is not None:
+            index, problem = self.order_break
+            candidates.append((index, 2 if self.after_hashes else 0, problem))
+        if not candidates:
+            return None
+        index, _, problem = min(candidates)
+        seq, hash_ = (
+            self.before if index == 0 else (self.rows[index - 1][_SEQ], self.rows[index - 1][_HASH])
+        )
+        row = self.rows[index]
+        broken = ChainBreak(row[_SEQ], row[_ID], problem)
+        return ChainReport(self.checked_before + index, broken, seq, hash_)
 
 
 def _beyond_head(head: tuple[int, str] | None) -> str:

@@ -5,6 +5,8 @@ reach (write-once storage, another system's log); `--since LINE` proves the chai
 passes through such a line, which even someone holding AUDIT_KEY cannot fake after the fact.
 """
 
+import os
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
@@ -25,17 +27,25 @@ class Command(BaseCommand):
             "standard output, to keep outside the database.",
         )
         parser.add_argument(
+            "--workers",
+            type=int,
+            default=_cores(),
+            metavar="N",
+            help="Processes that check the hashes while the walk reads on (default: one per "
+            "core this process may use; 0 checks them in this process).",
+        )
+        parser.add_argument(
             "--since",
             metavar="LINE",
             help="A checkpoint line printed earlier: prove the chain still passes through it.",
         )
 
-    def handle(self, *args, checkpoint=False, since=None, **options):
+    def handle(self, *args, checkpoint=False, since=None, workers=0, **options):
         try:
             anchor = Checkpoint.parse(since) if since is not None else None
         except CheckpointError as error:
             raise CommandError(str(error)) from None
-        report = walk_chain(since=anchor)
+        report = walk_chain(since=anchor, workers=max(workers, 0))
         if report.broken is not None:
             broken = report.broken
             entry = f"id {broken.entry_id}" if broken.entry_id is not None else "no such row"
@@ -54,3 +64,9 @@ class Command(BaseCommand):
             self.stdout.write(line.line())
         else:
             self.stdout.write(self.style.SUCCESS(f"{intact}."))
+
+
+def _cores() -> int:
+    """The cores this process may run on; 0 (no worker process) when it has just one."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return cores if cores and cores > 1 else 0
