@@ -24,6 +24,7 @@ class Processes:
         self.logdir = logdir
         self._running: list[subprocess.Popen] = []
         self._logs: dict[int, Path] = {}
+        self._programs: dict[int, str] = {}  # what each process runs, for messages
 
     def start(self, name: str, argv: list[str], *, env: dict[str, str]) -> subprocess.Popen:
         log = self.logdir / f"{name}.log"
@@ -39,6 +40,7 @@ class Processes:
             )
         self._running.append(proc)
         self._logs[proc.pid] = log
+        self._programs[proc.pid] = argv[0]
         return proc
 
     def log_of(self, proc: subprocess.Popen) -> Path:
@@ -51,7 +53,7 @@ class Processes:
         except subprocess.TimeoutExpired:
             self.stop(proc)
             raise RuntimeError(
-                f"{proc.args[0]} … ran over {timeout:.0f} s and was stopped; "
+                f"{self._programs[proc.pid]} … ran over {timeout:.0f} s and was stopped; "
                 f"see {self.log_of(proc)}"
             ) from None
         finally:

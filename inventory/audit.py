@@ -32,7 +32,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from inventory.models import (
@@ -63,10 +63,11 @@ class Actor:
         from axes.helpers import get_client_ip_address
 
         user = request.user if getattr(request, "user", None) else None
-        authenticated = user is not None and user.is_authenticated
+        if user is not None and not user.is_authenticated:
+            user = None
         return cls(
-            user=user if authenticated else None,
-            username=user.get_username() if authenticated else "",
+            user=user,
+            username=user.get_username() if user is not None else "",
             ip=_normalised_ip(get_client_ip_address(request)),
             user_agent=request.headers.get("User-Agent", "")[:300],
             request_id=getattr(request, "request_id", ""),
@@ -425,7 +426,9 @@ def walk_chain(
                 walk.advance(row)
             batch.hashes = checkers.submit(_hash_problem, batch.rows[: batch.hashed_rows])
             waiting.append(batch)
-            ended = len(batch.rows) < batch_size and not (head_is_newer and head[0] > walk.last_seq)
+            # A head read again is never None: the walk stops on one that is.
+            newer_head = head_is_newer and head is not None and head[0] > walk.last_seq
+            ended = len(batch.rows) < batch_size and not newer_head
             while waiting and (ended or batch.order_break or len(waiting) > 2 * workers):
                 broken = waiting.popleft().first_break()
                 if broken is not None:
@@ -469,7 +472,7 @@ def _hash_problem(rows: list[tuple]) -> tuple[int, str] | None:
     return None
 
 
-def _hashes_problem(row: tuple, mac: hmac.HMAC, zone: tzinfo) -> str:
+def _hashes_problem(row: tuple, mac: hmac.HMAC, zone: tzinfo | None) -> str:
     if not hmac.compare_digest(row[_HASH], _mac(mac, _db_facts(row, zone))):
         return (
             "its recorded facts do not match its hash (the entry was altered or forged, "
@@ -501,24 +504,29 @@ def _batch(*, after: int, size: int) -> list[tuple]:
 
 @functools.cache
 def _batch_sql() -> str:
-    columns = ", ".join(
-        connection.ops.quote_name(Operation._meta.get_field(name).column) for name in _COLUMNS
-    )
+    columns = ", ".join(connection.ops.quote_name(_column(name)) for name in _COLUMNS)
     table = connection.ops.quote_name(Operation._meta.db_table)
     return f"SELECT {columns} FROM {table} WHERE seq > %s ORDER BY seq LIMIT %s"  # noqa: S608
+
+
+def _column(name: str) -> str:
+    field = Operation._meta.get_field(name)
+    assert isinstance(field, models.Field)  # every name is a concrete field's
+    assert field.column is not None
+    return field.column
 
 
 _JSON_FACTS = tuple(HASHED_FACTS.index(name) for name in ("request", "before", "after"))
 _PENDING = Outcome.PENDING.value
 
 
-def _db_time(value: datetime | None, zone: tzinfo) -> str | None:
+def _db_time(value: datetime | None, zone: tzinfo | None) -> str | None:
     if value is not None and value.tzinfo is None:
         value = value.replace(tzinfo=zone)  # SQLite gives naive times, in the connection's zone
     return _time(value)
 
 
-def _db_facts(row: tuple, zone: tzinfo) -> list:
+def _db_facts(row: tuple, zone: tzinfo | None) -> list:
     """An entry's facts from a raw row, in the form they are hashed in (as entry_hash makes
     it from the model's values)."""
     facts = list(row[_FACTS])

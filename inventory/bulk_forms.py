@@ -4,6 +4,7 @@ inventory, relabelling them, confirming a batch, and naming destinations."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 from django.core import signing
@@ -72,8 +73,9 @@ class NumberChoiceForm(forms.Form):
     def filter_form(self) -> InventoryFilterForm:
         return InventoryFilterForm(QueryDict(self.cleaned_data.get("filter") or ""))
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if not data.get("all_matching") and not data.get("msisdn") and not self.errors:
             raise forms.ValidationError("Tick the numbers to work on first.", code="none")
         return data
@@ -85,8 +87,9 @@ class LabelForm(forms.Form):
     label = forms.CharField(max_length=100, required=False)
     team = forms.CharField(label="Owner / team", max_length=100, required=False)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if not (data.get("label") or data.get("team")):
             raise forms.ValidationError("Type a label, a team, or both.", code="empty")
         return data
@@ -128,8 +131,9 @@ class DestinationForm(forms.ModelForm):
             "or https://… for inbound SMS."
         }
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         kind, value = data.get("kind"), (data.get("value") or "").strip()
         if kind == Destination.Kind.SIP and not SIP_URI.match(value):
             self.add_error("value", "A SIP URI looks like sip:user@example.com.")
@@ -158,9 +162,11 @@ class MoveDestinationForm(forms.Form):
 
     def __init__(self, *args, source: Destination, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to"].queryset = Destination.objects.filter(
-            kind__in=_same_family(source)
-        ).exclude(pk=source.pk)
+        to = self.fields["to"]
+        assert isinstance(to, forms.ModelChoiceField)
+        to.queryset = Destination.objects.filter(kind__in=_same_family(source)).exclude(
+            pk=source.pk
+        )
 
 
 def _same_family(destination: Destination) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 from django.core import signing
@@ -198,8 +199,9 @@ class CatalogueSearchForm(PortalForm):
         super().__init__(data, *args, **kwargs)
         self.fields["pattern"].widget.attrs.update(inputmode="tel", autocomplete="off")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         data["size"] = data.get("size") or 20
         data["page"] = data.get("page") or 1
         data["match"] = data.get("match") or "starts"
@@ -271,7 +273,9 @@ class PurchaseConfirmForm(forms.Form):
     @classmethod
     def for_offer(cls, offer: AvailableNumber, *, token: str) -> PurchaseConfirmForm:
         fields = {**offer.as_plain(), "token": token}
-        return cls(initial={"offer": cls.base_fields["offer"].sign(fields)})
+        field = cls.base_fields["offer"]
+        assert isinstance(field, SignedField)
+        return cls(initial={"offer": field.sign(fields)})
 
     def offer_and_token(self) -> tuple[AvailableNumber, str]:
         fields = self.cleaned_data["offer"]
@@ -339,8 +343,9 @@ class InventoryFilterForm(PortalForm):
         super().__init__(_with_defaults(data, match="contains", size="50"), *args, **kwargs)
         self.fields["pattern"].widget.attrs.update(inputmode="tel", autocomplete="off")
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         data["size"] = data.get("size") or 50
         data["page"] = data.get("page") or 1
         data["sort"] = data.get("sort") or "msisdn"
@@ -444,13 +449,15 @@ class ConfigureForm(PortalForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         destinations = Destination.objects.order_by("name")
-        self.fields["sms_destination"].queryset = destinations.filter(kind=Destination.Kind.WEBHOOK)
-        self.fields["voice_destination"].queryset = destinations.exclude(
-            kind=Destination.Kind.WEBHOOK
-        )
+        sms, voice = self.fields["sms_destination"], self.fields["voice_destination"]
+        assert isinstance(sms, forms.ModelChoiceField)
+        assert isinstance(voice, forms.ModelChoiceField)
+        sms.queryset = destinations.filter(kind=Destination.Kind.WEBHOOK)
+        voice.queryset = destinations.exclude(kind=Destination.Kind.WEBHOOK)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("sms_destination"):
             data["moHttpUrl"] = data["sms_destination"].value
         if data.get("voice_destination"):
@@ -495,7 +502,9 @@ class SignedChangeForm(forms.Form):
 
     @classmethod
     def for_change(cls, change: dict) -> SignedChangeForm:
-        return cls(initial={"change": cls.base_fields["change"].sign(change)})
+        field = cls.base_fields["change"]
+        assert isinstance(field, SignedField)
+        return cls(initial={"change": field.sign(change)})
 
 
 class CancelForm(PortalForm):
@@ -583,8 +592,9 @@ class AuditFilterForm(PortalForm):
     def clean_number(self) -> str:
         return _msisdn_digits(self.cleaned_data["number"])
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         since, until = data.get("since"), data.get("until")
         if since and until and since > until:
             self.add_error("until", "“Until” must be the same day as “From” or later.")

@@ -59,7 +59,9 @@ class NotificationPreferencesForm(PortalForm):
 
     def __init__(self, *args, events: list[Event], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["events"].choices = [(event.value, event.label) for event in events]
+        field = self.fields["events"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(event.value, event.label) for event in events]
 
 
 class WebhookForm(PortalForm):

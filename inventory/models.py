@@ -449,6 +449,9 @@ class Operation(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     outcome_hash = models.CharField(max_length=64, blank=True, editable=False)
 
+    # Not a column: the entry that settles this one, set by selectors.audit_entry_get.
+    settled_by: "Operation | None"
+
     class Meta:
         ordering = ["-seq"]
         verbose_name = "audit entry"

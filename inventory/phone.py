@@ -133,5 +133,6 @@ def likely_type(msisdn: str) -> str:
     """The API's number type a number most likely has, by its country's numbering plan:
     mobile, toll-free, else landline (the type the API searches when none is given)."""
     number = _parsed(msisdn)
-    kind = phonenumbers.number_type(number) if number is not None else None
-    return _API_TYPES.get(kind, "landline")
+    if number is None:
+        return "landline"
+    return _API_TYPES.get(phonenumbers.number_type(number), "landline")

@@ -512,9 +512,9 @@ def sync_status_from_database() -> SyncStatus:
     ended_badly = status in (SyncRun.Status.FAILED, SyncRun.Status.ABANDONED)
     return SyncStatus(
         last_success=last_success.finished_at if last_success else None,
-        running_since=latest.started_at if status == SyncRun.Status.RUNNING else None,
-        queued_since=latest.requested_at if status == SyncRun.Status.QUEUED else None,
-        last_failure=latest.message if ended_badly else "",
+        running_since=latest.started_at if latest and status == SyncRun.Status.RUNNING else None,
+        queued_since=latest.requested_at if latest and status == SyncRun.Status.QUEUED else None,
+        last_failure=latest.message if latest and ended_badly else "",
     )
 
 
@@ -542,7 +542,11 @@ def sync_progress() -> dict:
         message = run.message
     done = run.status == SyncRun.Status.SUCCEEDED
     progress = 1.0 if done else (min(run.numbers_seen / total, 1.0) if total else None)
-    answer = {"state": _PROGRESS_STATES[run.status], "progress": progress, "message": message}
+    answer = {
+        "state": _PROGRESS_STATES[SyncRun.Status(run.status)],
+        "progress": progress,
+        "message": message,
+    }
     if done:  # the page that follows it shows the new listing
         answer["done_url"] = reverse("inventory")
     return answer
@@ -565,11 +569,11 @@ def inventory_overview() -> InventoryOverview:
         Q(outcome=Outcome.UNKNOWN, settlement__isnull=True)
         | Q(outcome=Outcome.PENDING, created_at__lt=cutoff)
     ).order_by("-seq")[:20]
-    entries = list(entries)
+    rows = list(entries)
     return InventoryOverview(
         sync=sync_status(),
-        unsettled=[e for e in entries if e.outcome == Outcome.UNKNOWN][:10],
-        interrupted=[e for e in entries if e.outcome == Outcome.PENDING][:10],
+        unsettled=[e for e in rows if e.outcome == Outcome.UNKNOWN][:10],
+        interrupted=[e for e in rows if e.outcome == Outcome.PENDING][:10],
     )
 
 
@@ -654,7 +658,7 @@ def batch_progress(*, batch: Batch) -> dict:
     else:
         message = batch.message or batch.get_status_display()
     return {
-        "state": _BATCH_STATES[batch.status],
+        "state": _BATCH_STATES[Batch.Status(batch.status)],
         "status": batch.status,
         "progress": ((ended + sent) / total) if total else None,
         "message": message,
@@ -740,8 +744,10 @@ class AuditFilter:
 
 
 _CURSORS = ("before", "after")
-_AUDIT_FILTER_FIELDS = ("action", "outcome", "user", "number", "country", "since", "until", "q")
-_AUDIT_FILTER_FIELDS += _CURSORS
+_AUDIT_FILTER_FIELDS = (
+    *("action", "outcome", "user", "number", "country", "since", "until", "q"),
+    *_CURSORS,
+)
 
 
 def _audit_q(entries: QuerySet[Operation], q: str) -> QuerySet[Operation]:
@@ -837,6 +843,8 @@ def audit_page(*, filters: AuditFilter) -> AuditPage:
     """One page of the filter, by keyset: size + 1 rows tell whether another page follows."""
     entries = audit_entries(filters=filters)
     size = filters.size
+    newer: int | None  # as in AuditPage
+    older: int | None
     if filters.after is not None:
         # Newer entries: the ones just above `after`, read upwards, shown newest first.
         rows = list(entries.filter(seq__gt=filters.after).order_by("seq")[: size + 1])
@@ -974,11 +982,12 @@ def purchase_request_state(*, request: PurchaseRequest) -> dict:
         PurchaseRequest.Status.APPROVED: "Approved: the task worker is buying at the approved "
         "prices.",
     }
+    status = PurchaseRequest.Status(request.status)
     return {
-        "state": states.get(request.status, "done"),
+        "state": states.get(status, "done"),
         "status": request.status,
         "progress": None,
-        "message": request.message or messages.get(request.status, request.get_status_display()),
+        "message": request.message or messages.get(status, request.get_status_display()),
         "done_url": f"/approvals/{request.pk}/",
     }
 
@@ -1098,7 +1107,15 @@ def _spend_groups() -> list[_SpendGroup]:
         held=Sum("numbers"), monthly=Sum("monthly_total")
     )
     return [
-        _SpendGroup(*(row[name] for name in dimensions), row["held"], row["monthly"])
+        _SpendGroup(
+            country=row["country"],
+            type=row["type"],
+            team=row["team"],
+            price_source=row["price_source"],
+            configured=row["configured"],
+            numbers=row["held"],
+            monthly_total=row["monthly"],
+        )
         for row in rows.order_by()
         if row["held"]
     ]
@@ -1143,6 +1160,7 @@ def _renewals(today: date) -> list[Renewal]:
     return [
         Renewal(next_renewal(row.renewal_day, today), row.msisdn, row.effective_monthly_cost)
         for row in rows
+        if row.renewal_day is not None  # always: both reads filter on it
     ]
 
 
@@ -1179,7 +1197,9 @@ def spend_dashboard(*, today: date | None = None) -> SpendDashboard:
     by_team = _shares(groups, "team")
     team_spend = {share.key: share.monthly_total for share in by_team}
     budgets = [
-        BudgetStatus(b.team, b.monthly_amount, total if not b.team else team_spend.get(b.team, 0))
+        BudgetStatus(
+            b.team, b.monthly_amount, total if not b.team else team_spend.get(b.team, Decimal(0))
+        )
         for b in Budget.objects.order_by("team")
     ]
     return SpendDashboard(

@@ -19,7 +19,8 @@ class SessionStore(DatabaseSessionStore):
     _stored_expiry = None  # the expiry the database holds, once the session is loaded
 
     def _get_session_from_db(self):
-        stored = super()._get_session_from_db()
+        # django-stubs leaves out this private method of Django's database store.
+        stored = super()._get_session_from_db()  # type: ignore[misc]
         self._stored_expiry = stored.expire_date if stored is not None else None
         return stored
 

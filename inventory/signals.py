@@ -8,7 +8,6 @@ Axes counts per username and per address separately (settings.AXES_LOCKOUT_PARAM
 
 from dataclasses import dataclass, replace
 
-from django.conf import settings
 from django.db.models import Sum
 from django.http import HttpRequest
 
@@ -49,7 +48,9 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
 def lockout_username(request: HttpRequest | None, credentials: dict | None = None) -> str | None:
     """AXES_USERNAME_CALLABLE: the username tried, cut to the longest a user can have, so
     a 10,000-character one is counted (and locked) like any other, never stored whole."""
-    field = settings.AXES_USERNAME_FORM_FIELD
+    from axes.conf import settings as axes_settings  # the settings with axes' defaults
+
+    field = axes_settings.AXES_USERNAME_FORM_FIELD
     if credentials:
         value = credentials.get(field)
     elif request is not None:

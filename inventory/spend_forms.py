@@ -112,7 +112,9 @@ def parse_rate_card_csv(text: str) -> tuple[list[ContractPrice], list[str]]:
             f"it lacks {', '.join(missing)}."
         ]
     where = {name: header.index(name) for name in CSV_COLUMNS if name in header}
-    prices, problems, seen = [], [], {}
+    prices: list[ContractPrice] = []
+    problems: list[str] = []
+    seen: dict[tuple[str, str], int] = {}  # (country, type) → the row that gave it
     for number, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue

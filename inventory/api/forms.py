@@ -31,8 +31,8 @@ def _money(label: str, **kwargs) -> forms.DecimalField:
     )
 
 
-class OfferForm(PortalForm):
-    """A number on sale and the most the script agrees to pay for it."""
+class _NumberOnSale(PortalForm):
+    """The fields an offer and a pick share."""
 
     country = CountryField()
     msisdn = forms.RegexField(
@@ -48,15 +48,20 @@ class OfferForm(PortalForm):
         "max monthly cost", help_text="The most you agree to pay a month, in EUR."
     )
     max_setup_cost = _money("max setup cost", help_text="The most you agree to pay to set it up.")
+
+
+class OfferForm(_NumberOnSale):
+    """A number on sale and the most the script agrees to pay for it."""
+
     reason = _reason()
 
 
-class PickForm(OfferForm):
+class PickForm(_NumberOnSale):
     """A number for the selection (a bulk purchase): as an offer, with its features."""
 
+    # No reason here: it is asked when the bulk purchase is confirmed.
     type = forms.ChoiceField(label="number type", choices=NumberType.choices)
     features = forms.MultipleChoiceField(choices=Feature.choices, required=False)
-    reason = None  # asked when the bulk purchase is confirmed
 
 
 class NumbersForm(PortalForm):

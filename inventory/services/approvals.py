@@ -427,7 +427,7 @@ def _dearer(now: Decimal | None, approved: Decimal | None) -> bool:
 def _ran(request: PurchaseRequest, item: PurchaseRequestItem, entry: Operation) -> PurchaseRequest:
     item.operation = entry
     item.save(update_fields=["operation"])
-    outcome = entry.final_outcome
+    outcome = Outcome(entry.final_outcome)
     words = {
         Outcome.SUCCEEDED: f"Bought {phone.international(item.msisdn)}.",
         Outcome.FAILED: f"The purchase failed: {entry.reason}",

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -585,8 +586,8 @@ class BatchRunner:
         try:
             entry, confirmation = operation.start()
         except ServiceError as refused:  # refused before anything was sent
-            entry = getattr(refused, "entry", None)
-            self.record(item, entry, failed=str(refused))
+            refusal = getattr(refused, "entry", None)
+            self.record(item, refusal, failed=str(refused))
             return False
         if confirmation is not None:
             item.operation = entry
@@ -637,7 +638,11 @@ class BatchRunner:
         return Actor(user=user, username=user.get_username() if user else "")
 
     def operation_for(self, item: BatchItem) -> ApiOperation:
-        common = {"actor": self.actor(), "form_token": item.form_token, "client": self.client}
+        common: dict[str, Any] = {
+            "actor": self.actor(),
+            "form_token": item.form_token,
+            "client": self.client,
+        }
         if self.batch.kind == Batch.Kind.PURCHASE:
             offer = api.AvailableNumber(
                 country=item.country,
@@ -655,7 +660,7 @@ class BatchRunner:
         return Cancel(msisdn=item.msisdn, typed_msisdn=item.msisdn, **common)
 
     def record(self, item: BatchItem, entry: Operation | None, *, failed: str = "") -> None:
-        outcome = entry.outcome if entry is not None else Outcome.FAILED
+        outcome = Outcome(entry.outcome) if entry is not None else Outcome.FAILED
         item.operation = entry
         item.state = {
             Outcome.SUCCEEDED: BatchItem.State.DONE,

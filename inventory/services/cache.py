@@ -135,8 +135,9 @@ def cache_purchase(
         purchased_at=entry.completed_at or timezone.now(),
         purchased_by_id=entry.actor_id,
     )
-    if (entry.after or {}).get("team"):  # bought for a team (and counted in its budget)
-        fields["team"] = entry.after["team"]
+    team = (entry.after or {}).get("team")
+    if team:  # bought for a team (and counted in its budget)
+        fields["team"] = team
     OwnedNumber.objects.update_or_create(msisdn=entry.msisdn, defaults=fields)
     RetiredNumber.objects.filter(msisdn=entry.msisdn).delete()  # a new life, not the old one
     pricing.number_reprice(msisdn=entry.msisdn)
@@ -148,7 +149,8 @@ def cache_owned(found: api.OwnedNumber | None, *, sent: dict | None = None) -> N
     if found is None:
         return
     fields = cache_fields(found)
-    for name in WRITE_ONLY_FIELDS & (sent or {}).keys():
+    sent = sent or {}
+    for name in WRITE_ONLY_FIELDS & sent.keys():
         fields[CONFIG_FIELDS[name]] = sent[name]
     OwnedNumber.objects.update_or_create(msisdn=found.msisdn, defaults=fields)
     pricing.number_reprice(msisdn=found.msisdn)

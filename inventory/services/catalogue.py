@@ -46,7 +46,7 @@ class CatalogueQuery:
 
     def api_params(self) -> dict:
         """The query exactly as it goes to GET /number/search (shown to the user too)."""
-        params = {"country": self.country}
+        params: dict[str, str | int] = {"country": self.country}
         if self.type:
             params["type"] = self.type
         if self.features:

@@ -376,7 +376,7 @@ def operation_done(*, entry: Operation, event: Event) -> None:
         Outcome.SUCCEEDED: "Bought" if event == Event.PURCHASE_DONE else "Cancelled",
         Outcome.FAILED: "Not bought" if event == Event.PURCHASE_DONE else "Not cancelled",
         Outcome.UNKNOWN: "Outcome unknown",
-    }.get(entry.outcome, entry.get_outcome_display())
+    }.get(Outcome(entry.outcome), entry.get_outcome_display())
     what = entry.get_action_display().lower()
     text = f"{done}: the {what} of {number} by {entry.actor_username or 'the portal'}."
     if entry.outcome == Outcome.SUCCEEDED and event == Event.PURCHASE_DONE:
@@ -403,7 +403,7 @@ def batch_done(*, batch: Batch) -> None:
     batch.refresh_from_db()
     title = f"{batch.get_kind_display()} #{batch.pk} {batch.get_status_display().lower()}"
     notify(
-        event=event[batch.kind],
+        event=event[Batch.Kind(batch.kind)],
         key=f"batch:{batch.pk}",
         subject=title,
         text=f"{title}: {batch.message}",
@@ -425,11 +425,10 @@ def _request_words(request: PurchaseRequest) -> str:
 
 def approval_requested(*, request: PurchaseRequest) -> None:
     requester = request.requester.get_username() if request.requester else "someone"
-    approvers = [
-        user.pk
-        for user in get_user_model().objects.filter(is_active=True).exclude(pk=request.requester_id)
-        if user.has_perm("inventory.approve_purchase")
-    ]
+    users = get_user_model().objects.filter(is_active=True)
+    if request.requester_id is not None:
+        users = users.exclude(pk=request.requester_id)
+    approvers = [user.pk for user in users if user.has_perm("inventory.approve_purchase")]
     notify(
         event=Event.APPROVAL_REQUESTED,
         key=f"approval-requested:{request.pk}",
@@ -452,7 +451,7 @@ def approval_decided(*, request: PurchaseRequest) -> None:
         PurchaseRequest.Status.REJECTED: f"was rejected by {by}",
         PurchaseRequest.Status.EXPIRED: "expired: nobody decided on it in time",
         PurchaseRequest.Status.REFUSED: "was approved, but nothing was bought",
-    }.get(request.status, f"is {request.get_status_display().lower()}")
+    }.get(PurchaseRequest.Status(request.status), f"is {request.get_status_display().lower()}")
     text = f"Your purchase request #{request.pk} ({_request_words(request)}) {outcome}."
     if request.decision_reason:
         text += f" Their reason: “{request.decision_reason}”."

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -266,7 +266,7 @@ class ApiOperation:
         """Commit the pending entry and return it with True; return the operation this form
         already started with False; or record why the operation was refused and raise
         OperationRefused."""
-        fields = {
+        fields: dict[str, Any] = {
             "action": intent.action,
             "actor": self.actor,
             "country": intent.country,
@@ -414,7 +414,7 @@ class ApiOperation:
         mine = open_entry is not None and open_entry.actor_id == getattr(
             self.actor.user, "pk", None
         )
-        if not mine:
+        if open_entry is None or not mine:
             return "Someone else is working on this number right now; nothing was sent."
         doing = open_entry.get_action_display().lower()
         if pending_is_stale(open_entry):

@@ -266,9 +266,13 @@ def rate_card_learn_from_search(*, country: str, offers: Iterable[api.AvailableN
             continue
         usual = usual_price(found)
         rate = RateCard.objects.filter(country=country, type=number_type).first()
-        known = rate is not None and rate.catalogue_seen_at and rate.catalogue_seen_at > fresh_since
-        if known and usual == (rate.catalogue_monthly_cost, rate.catalogue_setup_cost):
-            continue
+        if (
+            rate is not None
+            and rate.catalogue_seen_at
+            and rate.catalogue_seen_at > fresh_since
+            and usual == (rate.catalogue_monthly_cost, rate.catalogue_setup_cost)
+        ):
+            continue  # the rate card knows this price already, and lately
         rate_card_learn(
             country=country, type=number_type, offers=found, actor=Actor.system("catalogue")
         )
@@ -341,8 +345,8 @@ def rate_card_set(*, actor: Actor, prices: list[ContractPrice]) -> int:
 def held_kinds() -> list[tuple[str, str]]:
     """Each (country, type) the account holds numbers of, from the totals."""
     groups = InventoryTotal.objects.values_list("country", "type").annotate(held=Sum("numbers"))
-    groups = [(country, kind) for country, kind, held in groups if held > 0]
-    return sorted(set(groups))
+    kinds = [(country, kind) for country, kind, held in groups if held > 0]
+    return sorted(set(kinds))
 
 
 def rate_card_due(*, now: datetime | None = None) -> list[tuple[str, str]]:

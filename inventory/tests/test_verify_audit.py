@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -27,6 +27,7 @@ from inventory.audit import (
     entry_hash,
     entry_outcome_hash,
     verify_chain,
+    walk_chain,
 )
 from inventory.models import Action, AuditChainHead, Operation, Outcome
 from inventory.tests.base import BaseTestCase
@@ -414,6 +415,58 @@ def unkey(entries):
             entry.pk,
         )
     tamper("UPDATE inventory_auditchainhead SET hash = %s", prev)
+
+
+class WalkWithWorkersTestCase(BaseTestCase):
+    """Hashes checked by worker processes, several batches at once, name the same break as a
+    walk in one process: the first in the chain's order, with the entries before it."""
+
+    def setUp(self):
+        for _ in range(6):
+            append_five()  # #1..#30, in batches of 4 below
+
+    def walks(self) -> tuple:
+        return walk_chain(batch_size=4), walk_chain(batch_size=4, workers=2)
+
+    def test_every_kind_of_break_is_named_alike_with_and_without_workers(self):
+        alterations = {
+            "intact": [],
+            "a fact in a later batch": [
+                "UPDATE inventory_operation SET msisdn = '1' WHERE seq = 23"
+            ],
+            "an outcome": ["UPDATE inventory_operation SET outcome = 'failed' WHERE seq = 9"],
+            "a hash before a missing entry": [
+                "UPDATE inventory_operation SET msisdn = '1' WHERE seq = 6",
+                "DELETE FROM inventory_operation WHERE seq = 18",
+            ],
+            "a missing entry before a hash": [
+                "DELETE FROM inventory_operation WHERE seq = 7",
+                "UPDATE inventory_operation SET msisdn = '1' WHERE seq = 20",
+            ],
+            "a link": ["UPDATE inventory_operation SET prev_hash = 'x' WHERE seq = 13"],
+            "the last entry": ["DELETE FROM inventory_operation WHERE seq = 30"],
+            "the head moved back": ["UPDATE inventory_auditchainhead SET seq = 12"],
+        }
+        found = {}
+        for name, statements in alterations.items():
+            with self.subTest(name), transaction.atomic():
+                for statement in statements:
+                    tamper(statement)
+                alone, with_workers = self.walks()
+                assert with_workers == alone
+                found[name] = (alone.checked, alone.broken and alone.broken.seq)
+                transaction.set_rollback(True)
+
+        assert found == {
+            "intact": (30, None),
+            "a fact in a later batch": (22, 23),
+            "an outcome": (8, 9),
+            "a hash before a missing entry": (5, 6),
+            "a missing entry before a hash": (6, 8),
+            "a link": (12, 13),
+            "the last entry": (29, 30),
+            "the head moved back": (12, 13),
+        }
 
 
 class KeyingAnUnkeyedTrailTestCase(BaseTestCase):

@@ -32,10 +32,11 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch_or_404(pk)
+    totals = batches.batch_totals(batch)
     context = {
         "batch": batch,
         "items": selectors.batch_items(batch=batch),
-        "totals": batches.batch_totals(batch),
+        "totals": totals,
         "progress": selectors.batch_progress(batch=batch),
         "form": BatchConfirmForm(),
         "mine": batch.created_by_id == request.user.pk,
@@ -43,7 +44,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "purchase_request": selectors.batch_purchase_request(batch=batch),
     }
     if batch.kind == Batch.Kind.PURCHASE and batch.status == Batch.Status.REVIEW:
-        context["outlook"] = pricing.budget_outlook(adding=context["totals"].monthly)
+        context["outlook"] = pricing.budget_outlook(adding=totals.monthly)
         context["teams"] = selectors.team_names()
     return render(request, "inventory/batch.html", context)
 
@@ -89,8 +90,9 @@ KIND_PERMISSIONS = {
 @require_POST
 def batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch_or_404(pk)
-    if not request.user.has_perm(KIND_PERMISSIONS[batch.kind]):
-        return permission_refused(request, KIND_PERMISSIONS[batch.kind])
+    permission = KIND_PERMISSIONS[Batch.Kind(batch.kind)]
+    if not request.user.has_perm(permission):
+        return permission_refused(request, permission)
     form = BatchConfirmForm(request.POST)
     form.is_valid()
     try:
@@ -110,8 +112,9 @@ def batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def batch_stop(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch_or_404(pk)
-    if not request.user.has_perm(KIND_PERMISSIONS[batch.kind]):
-        return permission_refused(request, KIND_PERMISSIONS[batch.kind])
+    permission = KIND_PERMISSIONS[Batch.Kind(batch.kind)]
+    if not request.user.has_perm(permission):
+        return permission_refused(request, permission)
     try:
         batches.batch_stop(actor=Actor.from_request(request), batch_id=batch.pk)
     except ServiceError as refused:

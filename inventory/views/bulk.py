@@ -2,7 +2,7 @@
 configure, cancel, relabel, export. Configure and cancel become batches to review."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -22,7 +22,7 @@ def _chosen(request: HttpRequest) -> list[str] | None:
     message, when it names none or too many."""
     form = NumberChoiceForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return None
     if not form.cleaned_data["all_matching"]:
         return form.cleaned_data["msisdn"]
@@ -100,7 +100,7 @@ def bulk_label(request: HttpRequest) -> HttpResponse:
 
 @permission_required("inventory.browse_inventory")
 @require_POST
-def bulk_export(request: HttpRequest) -> HttpResponse:
+def bulk_export(request: HttpRequest) -> HttpResponseBase:
     msisdns = _chosen(request)
     if msisdns is None:
         return redirect("inventory")

@@ -53,7 +53,9 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 def purchase_confirm(request: HttpRequest) -> HttpResponse:
     lookup = OfferLookupForm(request.GET)
     if not lookup.is_valid():
-        messages.error(request, " ".join(e for errors in lookup.errors.values() for e in errors))
+        messages.error(
+            request, " ".join(str(e) for errors in lookup.errors.values() for e in errors)
+        )
         return redirect("catalogue")
     country, msisdn = lookup.cleaned_data["country"], lookup.cleaned_data["msisdn"]
     back = remembered.catalogue_url(request.session, country=country)
@@ -86,13 +88,15 @@ def purchase_confirm(request: HttpRequest) -> HttpResponse:
 def purchase(request: HttpRequest) -> HttpResponse:
     form = PurchaseConfirmForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("offer", ["Start again."])))
+        messages.error(
+            request, " ".join(str(e) for e in form.errors.get("offer", ["Start again."]))
+        )
         return redirect("catalogue")
     offer, token = form.offer_and_token()
     team = TeamForm(request.POST)
     team.is_valid()  # a team too long to keep is refused here, with nothing bought
     if team.errors:
-        messages.error(request, " ".join(team.errors["team"]))
+        messages.error(request, " ".join(str(e) for e in team.errors["team"]))
         return redirect("catalogue")
     actor = Actor.from_request(request)
     try:

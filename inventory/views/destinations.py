@@ -67,7 +67,7 @@ def destination_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = DestinationForm(request.POST, instance=_destination_or_404(pk))
     if not form.is_valid():
         messages.error(
-            request, "Not saved: " + " ".join(e for v in form.errors.values() for e in v)
+            request, "Not saved: " + " ".join(str(e) for v in form.errors.values() for e in v)
         )
         return redirect("destination", pk=pk)
     return _saved(request, form, "destinations")

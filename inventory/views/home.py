@@ -1,5 +1,7 @@
 """The home page (the dashboard), the health probe, and the portal's own refusal page."""
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_not_required
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -18,7 +20,7 @@ def home(request):
     """The dashboard: where the money goes, what changed, what needs attention. Its figures
     come from tables the writes keep (never a count of the cache), so it costs the same few
     queries at a hundred numbers and at a million."""
-    context = {}
+    context: dict[str, Any] = {}
     if request.user.has_perm("inventory.browse_inventory"):
         dashboard = selectors.spend_dashboard()
         context.update(

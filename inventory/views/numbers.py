@@ -1,6 +1,7 @@
 """One owned number: its page, local notes, configuration and cancellation."""
 
 import secrets
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -41,7 +42,7 @@ def _number_page(
         raise Http404("This number is not in the inventory and has no history.")
     if number is not None and notes is None:
         notes = AnnotateForm(initial=local_fields_of(number))
-    context = {
+    context: dict[str, Any] = {
         "number": number,
         "msisdn": msisdn,
         "history": history[:100],
@@ -129,7 +130,10 @@ def number_configure(request: HttpRequest, msisdn: str) -> HttpResponse:
 def number_configure_confirm(request: HttpRequest, msisdn: str) -> HttpResponse:
     form = SignedChangeForm(request.POST)
     if not form.is_valid() or form.cleaned_data["change"]["msisdn"] != msisdn:
-        messages.error(request, " ".join(form.errors.get("change", ["Review the change again."])))
+        messages.error(
+            request,
+            " ".join(str(e) for e in form.errors.get("change", ["Review the change again."])),
+        )
         return redirect("number-configure", msisdn=msisdn)
     change = form.cleaned_data["change"]
     try:

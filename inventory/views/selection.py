@@ -20,7 +20,7 @@ def selection_add(request: HttpRequest) -> HttpResponse:
     back = request.POST.get("back", "")
     back = back if back.startswith("/catalogue/") else "/catalogue/"
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors["picks"]))
+        messages.error(request, " ".join(str(e) for e in form.errors["picks"]))
         return redirect(back)
     try:
         added = batches.selection_add(user=request.user, offers=form.cleaned_data["picks"])
