@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -518,11 +518,20 @@ def _column(name: str) -> str:
 
 _JSON_FACTS = tuple(HASHED_FACTS.index(name) for name in ("request", "before", "after"))
 _PENDING = Outcome.PENDING.value
+_NO_OFFSET = timedelta(0)
 
 
 def _db_time(value: datetime | None, zone: tzinfo | None) -> str | None:
-    if value is not None and value.tzinfo is None:
-        value = value.replace(tzinfo=zone)  # SQLite gives naive times, in the connection's zone
+    """As _time() writes it; without converting a time already in UTC (the usual case:
+    converting costs the walk a quarter of its speed)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:  # SQLite gives naive times, in the connection's zone
+        if zone is UTC:
+            return value.isoformat(timespec="microseconds") + "+00:00"
+        value = value.replace(tzinfo=zone)
+    elif value.utcoffset() == _NO_OFFSET:
+        return value.isoformat(timespec="microseconds")
     return _time(value)
 
 
