@@ -61,8 +61,8 @@ cat <<MSG
     operator  buys, configures, cancels and syncs numbers
     approver  approves or rejects purchases that the approval rules hold back
     viewer    browses the catalogue and the inventory
-    auditor   reviews the audit trail in the admin
-    admin     superuser
+    auditor   reviews and exports the audit trail, and verifies its chain
+    admin     superuser: sets approval rules and budgets, manages users in the admin
 
   Press Ctrl-C to stop.
 
