@@ -61,7 +61,7 @@ cat <<MSG
     operator  buys, configures, cancels and syncs numbers
     approver  approves or rejects purchases that the approval rules hold back
     viewer    browses the catalogue and the inventory
-    auditor   reviews and exports the audit trail, and verifies its chain
+    auditor   reviews, filters and exports the audit trail
     admin     superuser: sets approval rules and budgets, manages users in the admin
 
   Press Ctrl-C to stop.
