@@ -358,6 +358,36 @@ class ApprovalRequestSerializer(_ReadOnly):
         return f"/api/v1/approval-requests/{request.pk}"
 
 
+# --- the task queue ---------------------------------------------------------------------------
+
+
+class WorkerSerializer(_ReadOnly):
+    id = serializers.CharField(source="worker_id", help_text="host-pid-suffix")
+    seen_until = UtcDateTimeField(help_text="Its heartbeat holds until then.")
+
+
+class TaskFailureSerializer(_ReadOnly):
+    id = serializers.CharField()
+    task = serializers.SerializerMethodField()
+    finished_at = UtcDateTimeField(allow_null=True)
+    error = serializers.SerializerMethodField()
+
+    def get_task(self, result) -> str:
+        return result.task_path.removeprefix("inventory.tasks.")
+
+    def get_error(self, result) -> str:
+        """The exception's class, not its traceback (that is for the System status page)."""
+        return result.exception_class_path.rpartition(".")[2]
+
+
+class TaskQueueSerializer(_ReadOnly):
+    workers = WorkerSerializer(many=True, help_text="Workers alive now; none: nothing runs.")
+    queued = serializers.IntegerField(help_text="Tasks waiting for a worker.")
+    running = serializers.IntegerField()
+    failed_last_day = serializers.IntegerField()
+    failures = TaskFailureSerializer(many=True, help_text="The latest failed tasks.")
+
+
 # --- sync, the caller -------------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from inventory.api.views import (
     docs,
     numbers,
     sync,
+    tasks,
 )
 
 MSISDN = r"(?P<msisdn>[1-9][0-9]{6,14})"
@@ -69,6 +70,7 @@ urlpatterns = [
         name="api-approval-withdraw",
     ),
     path("sync", sync.Sync.as_view(), name="api-sync"),
+    path("tasks", tasks.TaskQueue.as_view(), name="api-tasks"),
     path("audit", audit.AuditList.as_view(), name="api-audit"),
     path("audit/<int:seq>", audit.AuditEntry.as_view(), name="api-audit-entry"),
 ]

@@ -151,6 +151,7 @@ EXPECTED = {
     "api/v1/approval-requests/<int:pk>/reject": (API, 403, 403, 403, 405),
     "api/v1/approval-requests/<int:pk>/withdraw": (API, 403, 405, 403, 405),
     "api/v1/sync": (API, 200, 200, 403, 200),
+    "api/v1/tasks": (API, 200, 200, 403, 200),
     "api/v1/audit": (API, 403, 403, 200, 200),
     "api/v1/audit/<int:seq>": (API, 403, 403, 200, 200),
     # --- the admin: superusers manage accounts and roles ---
