@@ -639,6 +639,12 @@ class Batch(models.Model):
 
     OPEN = (Status.CHECKING, Status.REVIEW, Status.APPROVAL, Status.QUEUED, Status.RUNNING)
     MAX_ITEMS = 1000
+    # Starting or stopping a batch takes the permission its kind of operation takes.
+    KIND_PERMISSIONS = {
+        Kind.PURCHASE: "inventory.buy_number",
+        Kind.CONFIGURE: "inventory.configure_number",
+        Kind.CANCEL: "inventory.cancel_number",
+    }
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CHECKING)

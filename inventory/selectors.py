@@ -6,10 +6,11 @@ from __future__ import annotations
 import calendar
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -19,11 +20,13 @@ from django.db.models import (
     Count,
     Exists,
     ExpressionWrapper,
+    F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
+    Value,
 )
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
@@ -1090,51 +1093,86 @@ class SpendDashboard:
 
 @dataclass(frozen=True)
 class _SpendGroup:
-    """The numbers of one country, type, team, price source and routing, and their price."""
+    """The numbers of one country, one type or one team, their price, and how much of it is
+    priced, estimated, routed nowhere or bought through the portal."""
 
-    country: str
-    type: str
-    team: str
-    price_source: str
-    configured: bool
+    dimension: str  # "country", "type" or "team"
+    key: str
     numbers: int
     monthly_total: Decimal
+    priced: int
+    estimated: int
+    estimated_total: Decimal
+    unrouted: int
+    unrouted_total: Decimal
+    bought: int
+    bought_total: Decimal
+
+
+_SPEND_DIMENSIONS = ("country", "type", "team")
 
 
 def _spend_groups() -> list[_SpendGroup]:
-    dimensions = ("country", "type", "team", "price_source", "configured")
-    rows = InventoryTotal.objects.values(*dimensions).annotate(
-        held=Sum("numbers"), monthly=Sum("monthly_total")
-    )
+    """The totals added up by country, by type and by team: one query of a few dozen rows,
+    however many rows of totals the database keeps (one per combination it has seen)."""
+    estimated = Q(price_source__in=ESTIMATED_SOURCES)
+    unrouted = Q(configured=False, monthly_total__gt=0)
+    bought = Q(price_source=PriceSource.BOUGHT)
+    figures = {
+        "held": Sum("numbers"),
+        "monthly": Sum("monthly_total"),
+        "priced": Sum("numbers", filter=~Q(price_source="")),
+        "estimated": Sum("numbers", filter=estimated),
+        "estimated_total": Sum("monthly_total", filter=estimated),
+        "unrouted": Sum("numbers", filter=unrouted),
+        "unrouted_total": Sum("monthly_total", filter=unrouted),
+        "bought": Sum("numbers", filter=bought),
+        "bought_total": Sum("monthly_total", filter=bought),
+    }
+    by = [
+        InventoryTotal.objects.order_by()
+        .values(key=F(dimension))
+        .annotate(dimension=Value(dimension), **figures)
+        for dimension in _SPEND_DIMENSIONS
+    ]
+    # Each row a dict of the figures (django-stubs types only the values() part of it).
+    rows = cast("Iterable[dict[str, Any]]", by[0].union(*by[1:], all=True))
     return [
         _SpendGroup(
-            country=row["country"],
-            type=row["type"],
-            team=row["team"],
-            price_source=row["price_source"],
-            configured=row["configured"],
+            dimension=row["dimension"],
+            key=row["key"],
             numbers=row["held"],
-            monthly_total=row["monthly"],
+            monthly_total=row["monthly"] or Decimal(0),
+            priced=row["priced"] or 0,
+            estimated=row["estimated"] or 0,
+            estimated_total=row["estimated_total"] or Decimal(0),
+            unrouted=row["unrouted"] or 0,
+            unrouted_total=row["unrouted_total"] or Decimal(0),
+            bought=row["bought"] or 0,
+            bought_total=row["bought_total"] or Decimal(0),
         )
-        for row in rows.order_by()
+        for row in rows
         if row["held"]
     ]
 
 
-def _total(groups: list[_SpendGroup]) -> Decimal:
-    return sum((group.monthly_total for group in groups), Decimal(0)).quantize(Decimal("0.0001"))
+def _money(amount: Decimal) -> Decimal:
+    return Decimal(amount).quantize(Decimal("0.0001"))
 
 
 def _shares(groups: list[_SpendGroup], dimension: str) -> list[SpendShare]:
-    """Groups added up by one dimension, dearest first."""
-    sums: dict[str, list[_SpendGroup]] = {}
-    for group in groups:
-        sums.setdefault(getattr(group, dimension), []).append(group)
+    """One dimension's groups, dearest first."""
     shares = [
-        SpendShare(key, sum(g.numbers for g in members), _total(members))
-        for key, members in sums.items()
+        SpendShare(group.key, group.numbers, _money(group.monthly_total))
+        for group in groups
+        if group.dimension == dimension
     ]
     return sorted(shares, key=lambda share: (-share.monthly_total, -share.numbers, share.key))
+
+
+def _overall(groups: list[_SpendGroup], figure: str):
+    """A figure for the whole account: its sum over the countries (each number has one)."""
+    return sum((getattr(group, figure) for group in groups if group.dimension == "country"), 0)
 
 
 def next_renewal(day: int, today: date) -> date:
@@ -1188,12 +1226,8 @@ def _history(today: date, now_numbers: int, now_total: Decimal) -> list[MonthSpe
 def spend_dashboard(*, today: date | None = None) -> SpendDashboard:
     today = today or timezone.localdate()
     groups = _spend_groups()
-    priced = [g for g in groups if g.price_source]
-    estimated = [g for g in groups if g.price_source in ESTIMATED_SOURCES]
-    unrouted = [g for g in groups if not g.configured and g.monthly_total > 0]
-    bought = [g for g in groups if g.price_source == PriceSource.BOUGHT]
-    total = _total(groups)
-    numbers = sum(g.numbers for g in groups)
+    total = _money(_overall(groups, "monthly_total"))
+    numbers = _overall(groups, "numbers")
     by_team = _shares(groups, "team")
     team_spend = {share.key: share.monthly_total for share in by_team}
     budgets = [
@@ -1202,21 +1236,22 @@ def spend_dashboard(*, today: date | None = None) -> SpendDashboard:
         )
         for b in Budget.objects.order_by("team")
     ]
+    renewing = _overall(groups, "bought")
     return SpendDashboard(
         numbers=numbers,
-        priced=sum(g.numbers for g in priced),
+        priced=_overall(groups, "priced"),
         monthly_total=total,
-        estimated=sum(g.numbers for g in estimated),
-        estimated_total=_total(estimated),
+        estimated=_overall(groups, "estimated"),
+        estimated_total=_money(_overall(groups, "estimated_total")),
         by_country=_shares(groups, "country"),
         by_type=_shares(groups, "type"),
         by_team=by_team,
-        unrouted=sum(g.numbers for g in unrouted),
-        unrouted_total=_total(unrouted),
+        unrouted=_overall(groups, "unrouted"),
+        unrouted_total=_money(_overall(groups, "unrouted_total")),
         history=_history(today, numbers, total),
-        renewals=_renewals(today) if bought else [],
-        renewing=sum(g.numbers for g in bought),
-        renewing_total=_total(bought),
+        renewals=_renewals(today) if renewing else [],
+        renewing=renewing,
+        renewing_total=_money(_overall(groups, "bought_total")),
         budgets=budgets,
     )
 

@@ -2,10 +2,10 @@
 cache. The portal's Redis cache never raises: without Redis nothing is counted, so nothing is
 refused, and the API is slower to protect, never down."""
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from inventory.middleware import client_ip
 from inventory.models import ApiToken
 
 
@@ -21,5 +21,6 @@ class TokenRateThrottle(SimpleRateThrottle):
         elif request.user is not None and request.user.is_authenticated:
             ident = f"user-{request.user.pk}"
         else:
-            ident = f"address-{client_ip(request)}"
+            # The address the lockout and the audit trail use (AXES_CLIENT_IP_CALLABLE).
+            ident = f"address-{get_client_ip_address(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -78,19 +78,11 @@ def batch_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     return response
 
 
-# Starting or stopping a batch takes the permission its kind of operation takes.
-KIND_PERMISSIONS = {
-    Batch.Kind.PURCHASE: "inventory.buy_number",
-    Batch.Kind.CONFIGURE: "inventory.configure_number",
-    Batch.Kind.CANCEL: "inventory.cancel_number",
-}
-
-
 @permission_required("inventory.browse_inventory")
 @require_POST
 def batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch_or_404(pk)
-    permission = KIND_PERMISSIONS[Batch.Kind(batch.kind)]
+    permission = Batch.KIND_PERMISSIONS[Batch.Kind(batch.kind)]
     if not request.user.has_perm(permission):
         return permission_refused(request, permission)
     form = BatchConfirmForm(request.POST)
@@ -112,7 +104,7 @@ def batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def batch_stop(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch_or_404(pk)
-    permission = KIND_PERMISSIONS[Batch.Kind(batch.kind)]
+    permission = Batch.KIND_PERMISSIONS[Batch.Kind(batch.kind)]
     if not request.user.has_perm(permission):
         return permission_refused(request, permission)
     try:

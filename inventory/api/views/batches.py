@@ -17,7 +17,6 @@ from inventory.api.views.base import PortalApiView, actor, require
 from inventory.forms import ConfigureForm
 from inventory.models import Batch
 from inventory.services import batches
-from inventory.views.batches import KIND_PERMISSIONS
 
 BROWSE = "inventory.browse_inventory"
 ConfirmRequest = form_serializer(BatchConfirmForm, "BatchConfirmation")
@@ -182,7 +181,7 @@ class BatchConfirm(PortalApiView):
 
     def confirm(self, request, pk: int) -> Response:
         batch = _batch_or_404(pk)
-        require(request, KIND_PERMISSIONS[Batch.Kind(batch.kind)])
+        require(request, Batch.KIND_PERMISSIONS[Batch.Kind(batch.kind)])
         form = body_form(BatchConfirmForm, request.data)
         batch = batches.batch_confirm(
             actor=actor(request),
@@ -207,6 +206,6 @@ class BatchStop(PortalApiView):
 
     def stop(self, request, pk: int) -> Response:
         batch = _batch_or_404(pk)
-        require(request, KIND_PERMISSIONS[Batch.Kind(batch.kind)])
+        require(request, Batch.KIND_PERMISSIONS[Batch.Kind(batch.kind)])
         body_object(request.data)
         return _answer(batches.batch_stop(actor=actor(request), batch_id=batch.pk))
