@@ -89,20 +89,8 @@ RETRYABLE_GET_STATUSES = {502, 503, 504}
 CREDENTIALS_HINT = "Check NUMBERS_API_CLIENT_ID and NUMBERS_API_CLIENT_SECRET."
 
 
-# + the call: the slowest pace this kind of call was told or refused at, shared by processes.
-SPACING_CACHE_KEY = "numbers-api:spacing:"
-# A spike arrest announces no wait; its window is about a second (rates per second or
-# minute are smoothed to one call per slot).
-SPIKE_ARREST_SECONDS = 1.0
-SLOT_MARGIN = 0.01  # past the slot, so the gateway sees the gap however the clocks differ
-
-
 def _quota_key(call: str) -> str:
     return QUOTA_CACHE_KEY + call.replace(" ", "-")
-
-
-def _spacing_key(call: str) -> str:
-    return SPACING_CACHE_KEY + call.replace(" ", "-")
 
 
 class NumbersApiClient:
@@ -115,7 +103,6 @@ class NumbersApiClient:
         self.config = config
         self._cache = cache if cache is not None else default_cache
         self._sleep = sleep
-        self._awake_at = 0.0  # when the client's latest wait ends
         self._session = OAuth2Session(
             config.client_id,
             config.client_secret,
@@ -124,7 +111,6 @@ class NumbersApiClient:
         self._session.register_compliance_hook("access_token_response", self._check_token_response)
         self._quotas: dict[str, Quota] = {}
         self._answered_at: dict[str, float] = {}  # kind of call -> when its last answer came
-        self._spacing: dict[str, float] = {}  # kind of call -> the slowest pace it was given
 
     # --- operations ---
 
@@ -372,8 +358,6 @@ class NumbersApiClient:
             )
         self._answered_at[f"{method} {path}"] = time.monotonic()
         self._remember_quota(f"{method} {path}", response)
-        if response.status_code in (429, 500) and is_spike_arrest(json_of(response)):
-            self._learn_spacing(f"{method} {path}", SPIKE_ARREST_SECONDS)
         return response
 
     def _remember_quota(self, key: str, response: requests.Response) -> None:
@@ -382,20 +366,6 @@ class NumbersApiClient:
             return
         self._quotas[key] = quota
         self._cache.set(_quota_key(key), quota, timeout=24 * 3600)
-        self._learn_spacing(key, quota.spacing)
-
-    def _learned_spacing(self, key: str) -> float:
-        if key not in self._spacing:
-            self._spacing[key] = self._cache.get(_spacing_key(key)) or 0.0
-        return self._spacing[key]
-
-    def _learn_spacing(self, key: str, spacing: float) -> None:
-        """Keep the slowest pace a kind of call was given. The gateway describes only its
-        tightest window in each answer: a listing made while the whole API's allowance is
-        the one running short says nothing of the listing's own, slower, spike arrest."""
-        if spacing > self._learned_spacing(key):
-            self._spacing[key] = spacing
-            self._cache.set(_spacing_key(key), spacing, timeout=24 * 3600)
 
     def _respect_quota(self, key: str, deadline: float) -> None:
         """Wait rather than spend a call on a certain refusal: for the next window when the
@@ -407,12 +377,11 @@ class NumbersApiClient:
         wait = 0.0
         if quota.remaining == 0 and quota.reset_at is not None:
             wait = (quota.reset_at - datetime.now(tz=UTC)).total_seconds() + 0.01
-        spacing = max(quota.spacing, self._learned_spacing(key))
-        if spacing and key in self._answered_at:
-            next_slot = self._answered_at[key] + spacing + SLOT_MARGIN
-            wait = max(wait, next_slot - max(time.monotonic(), self._awake_at))
+        if quota.spacing and key in self._answered_at:
+            next_slot = self._answered_at[key] + quota.spacing + 0.01
+            wait = max(wait, next_slot - time.monotonic())
         if 0 < wait < deadline - time.monotonic():
-            self._pause(wait)
+            self._sleep(wait)
 
     def _wait_or_raise(
         self, attempt: int, retry_after: float | None, deadline: float, error: ApiError
@@ -423,20 +392,14 @@ class NumbersApiClient:
         wait = max(backoff, retry_after or 0)
         if time.monotonic() + wait >= deadline:
             raise error
-        self._pause(wait)
-
-    def _pause(self, seconds: float) -> None:
-        # Noted first, so a slot already waited for is not waited for again (with a sleep
-        # that only records the wait, as in tests, too).
-        self._awake_at = time.monotonic() + seconds
-        self._sleep(seconds)
+        self._sleep(wait)
 
     @staticmethod
     def _retry_after(response: requests.Response, body: Any) -> float | None:
         wait = retry_after_seconds(response)
-        if wait is None and is_spike_arrest(body):
-            return SPIKE_ARREST_SECONDS + SLOT_MARGIN
-        return wait
+        # A spike arrest announces no wait; its window is about a second (rates per second
+        # or minute are smoothed to one call per slot).
+        return 1.0 if wait is None and is_spike_arrest(body) else wait
 
     def _error_for(self, response: requests.Response, body: Any) -> ApiError:
         """The error an answer that is not a success stands for, with words for people."""

@@ -153,23 +153,6 @@ def test_an_apigee_rate_limit_fault_makes_a_read_wait_and_try_again(sandbox, kin
         assert sleeps[0] >= 1.0
 
 
-def test_a_spike_arrest_teaches_every_client_the_pace_of_that_kind_of_call(sandbox):
-    # The gateway's headers describe only its tightest window, which may not be the one
-    # behind the spike arrest: once refused for coming too fast, a kind of call keeps a
-    # second's gap, in every process sharing the cache.
-    first, _ = make_client()
-    sandbox.fault(LIST_CALL, "spike_arrest")
-    first.list_owned()
-
-    second, sleeps = make_client()
-    second.list_owned()
-    second.list_owned()
-
-    assert sandbox.responses(LIST_CALL) == {"429": 1, "200": 3}
-    assert len(sleeps) == 1
-    assert sleeps[0] >= 1.0  # the second listing waited for its slot
-
-
 def test_a_read_throttled_past_its_deadline_says_so_in_words(sandbox):
     client, _ = make_client(deadline=0.5)
     sandbox.fault(LIST_CALL, "quota", status=500, count=10)
