@@ -286,6 +286,34 @@ class InventoryTotal(models.Model):
         return f"{self.country} {self.type} {self.team or '(no team)'}: {self.numbers}"
 
 
+class InventorySpend(models.Model):
+    """The spend by country, by type and by team (a row per value of each `dimension`),
+    kept by the database on every write to the cache (triggers installed by migration 0021,
+    see inventory/cache_triggers.py): the dashboard reads a few dozen rows, however many
+    numbers there are and however many combinations of group `InventoryTotal` keeps.
+
+    As for the totals, a group's figures are the SUM of its rows (PostgreSQL appends and
+    the sync folds). The measures are defined once, in `cache_triggers.SPEND_MEASURES`."""
+
+    dimension = models.CharField(max_length=10)  # country, type or team
+    key = models.CharField(max_length=100)  # the country's code, the type, the team ("" none)
+    numbers = models.BigIntegerField()
+    monthly_total = models.DecimalField(max_digits=18, decimal_places=4)  # EUR a month
+    priced = models.BigIntegerField()  # with a price from any source
+    estimated = models.BigIntegerField()  # priced from the rate card
+    estimated_total = models.DecimalField(max_digits=18, decimal_places=4)
+    unrouted = models.BigIntegerField()  # costing money and routing nowhere
+    unrouted_total = models.DecimalField(max_digits=18, decimal_places=4)
+    bought = models.BigIntegerField()  # bought through the portal (renewing monthly)
+    bought_total = models.DecimalField(max_digits=18, decimal_places=4)
+
+    class Meta:
+        db_table = "inventory_ownednumber_spend"
+
+    def __str__(self):
+        return f"{self.dimension} {self.key or '(none)'}: {self.numbers}"
+
+
 class ListedNumber(models.Model):
     """A number as a running sync's listing showed it: the sync writes each page of the API
     here and reconciles the cache from it with set-based SQL, so it never holds the whole

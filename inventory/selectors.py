@@ -6,11 +6,10 @@ from __future__ import annotations
 import calendar
 import ipaddress
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -20,13 +19,11 @@ from django.db.models import (
     Count,
     Exists,
     ExpressionWrapper,
-    F,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Sum,
-    Value,
 )
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
@@ -46,13 +43,13 @@ from inventory.models import (
     Destination,
     Event,
     Feature,
+    InventorySpend,
     InventoryTotal,
     NotificationDelivery,
     NotificationPreference,
     Operation,
     Outcome,
     OwnedNumber,
-    PriceSource,
     PurchaseRequest,
     RateCard,
     RateCardRefresh,
@@ -1109,51 +1106,16 @@ class _SpendGroup:
     bought_total: Decimal
 
 
-_SPEND_DIMENSIONS = ("country", "type", "team")
+_SPEND_FIGURES = [name for name, _, _ in cache_triggers.SPEND_MEASURES]
 
 
 def _spend_groups() -> list[_SpendGroup]:
-    """The totals added up by country, by type and by team: one query of a few dozen rows,
-    however many rows of totals the database keeps (one per combination it has seen)."""
-    estimated = Q(price_source__in=ESTIMATED_SOURCES)
-    unrouted = Q(configured=False, monthly_total__gt=0)
-    bought = Q(price_source=PriceSource.BOUGHT)
-    figures = {
-        "held": Sum("numbers"),
-        "monthly": Sum("monthly_total"),
-        "priced": Sum("numbers", filter=~Q(price_source="")),
-        "estimated": Sum("numbers", filter=estimated),
-        "estimated_total": Sum("monthly_total", filter=estimated),
-        "unrouted": Sum("numbers", filter=unrouted),
-        "unrouted_total": Sum("monthly_total", filter=unrouted),
-        "bought": Sum("numbers", filter=bought),
-        "bought_total": Sum("monthly_total", filter=bought),
-    }
-    by = [
-        InventoryTotal.objects.order_by()
-        .values(key=F(dimension))
-        .annotate(dimension=Value(dimension), **figures)
-        for dimension in _SPEND_DIMENSIONS
-    ]
-    # Each row a dict of the figures (django-stubs types only the values() part of it).
-    rows = cast("Iterable[dict[str, Any]]", by[0].union(*by[1:], all=True))
-    return [
-        _SpendGroup(
-            dimension=row["dimension"],
-            key=row["key"],
-            numbers=row["held"],
-            monthly_total=row["monthly"] or Decimal(0),
-            priced=row["priced"] or 0,
-            estimated=row["estimated"] or 0,
-            estimated_total=row["estimated_total"] or Decimal(0),
-            unrouted=row["unrouted"] or 0,
-            unrouted_total=row["unrouted_total"] or Decimal(0),
-            bought=row["bought"] or 0,
-            bought_total=row["bought_total"] or Decimal(0),
-        )
-        for row in rows
-        if row["held"]
-    ]
+    """The spend by country, by type and by team, as the database keeps it: one query of a
+    few dozen rows (summed, as PostgreSQL may hold a group in several rows until a fold)."""
+    sums = {f"sum_{name}": Sum(name) for name in _SPEND_FIGURES}
+    rows = InventorySpend.objects.order_by().values_list("dimension", "key").annotate(**sums)
+    groups = [dict(zip(("dimension", "key", *_SPEND_FIGURES), row, strict=True)) for row in rows]
+    return [_SpendGroup(**group) for group in groups if group["numbers"]]
 
 
 def _money(amount: Decimal) -> Decimal:
@@ -1270,8 +1232,8 @@ def budgets() -> list[Budget]:
 
 def team_names(*, limit: int = 200) -> list[str]:
     """Teams people use (from the totals) and teams with a budget, for pickers."""
-    teams = InventoryTotal.objects.exclude(team="").values_list("team").annotate(n=Sum("numbers"))
-    used = [team for team, held in teams.order_by() if held]
+    teams = InventorySpend.objects.filter(dimension="team").exclude(key="").order_by()
+    used = [team for team, held in teams.values_list("key").annotate(n=Sum("numbers")) if held]
     budgeted = Budget.objects.exclude(team="").values_list("team", flat=True)
     return sorted(set(used) | set(budgeted))[:limit]
 

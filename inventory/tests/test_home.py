@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from inventory import cache_triggers
 from inventory.audit import audit_append
 from inventory.models import Action, Outcome, RateCard, SpendSnapshot, SyncRun
 from inventory.selectors import next_renewal
@@ -120,13 +121,16 @@ class HomeQueryCountTestCase(BaseTestCase):
     """Home costs the same few queries at 100 numbers and at 10,000: its figures are kept
     by writes, and read from a handful of small tables."""
 
-    def queries(self) -> int:
+    def captured(self) -> list[str]:
         self.login(self.viewer)
         self.client.get("/")  # warm-up: session and permissions
         with CaptureQueriesContext(connection) as captured:
             response = self.client.get("/")
         assert response.status_code == 200
-        return len(captured)
+        return [query["sql"] for query in captured.captured_queries]
+
+    def queries(self) -> int:
+        return len(self.captured())
 
     def test_the_query_count_does_not_grow_with_the_inventory(self):
         owned_numbers(100, team="Sales", purchased_at=timezone.now())
@@ -136,3 +140,12 @@ class HomeQueryCountTestCase(BaseTestCase):
         assert small == large
         # Session, user and permissions (3), the totals, budgets, history, renewals, attention.
         assert large <= 8
+
+    def test_spend_is_read_from_its_few_rows_not_from_the_totals_by_combination(self):
+        # The totals keep a row per combination of country, type, team, features, routing
+        # and price source: tens of thousands at a million numbers. The spend by country,
+        # type and team is its own table of a few dozen rows.
+        owned_numbers(50, team="Sales")
+        sql = self.captured()
+        assert any(cache_triggers.SPEND in query for query in sql)
+        assert not any(cache_triggers.TOTALS in query for query in sql)

@@ -15,7 +15,14 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 from inventory import api_client as api
 from inventory import cache_triggers, selectors
 from inventory.audit import Actor
-from inventory.models import InventoryTotal, Operation, OwnedNumber
+from inventory.models import (
+    ESTIMATED_SOURCES,
+    InventorySpend,
+    InventoryTotal,
+    Operation,
+    OwnedNumber,
+    PriceSource,
+)
 from inventory.services.cache import (
     cache_owned,
     cache_purchase,
@@ -59,6 +66,43 @@ def kept() -> dict:
     return totals
 
 
+def spend_counted() -> dict:
+    """The spend by country, type and team, counted from the cache itself."""
+    spend: Counter = Counter()
+    for number in OwnedNumber.objects.all():
+        cost = number.effective_monthly_cost or Decimal(0)
+        source = number.price_source
+        measures = {
+            "numbers": (True, 1),
+            "monthly_total": (True, cost),
+            "priced": (source != PriceSource.UNKNOWN, 1),
+            "estimated": (source in ESTIMATED_SOURCES, 1),
+            "estimated_total": (source in ESTIMATED_SOURCES, cost),
+            "unrouted": (not number.configured and cost > 0, 1),
+            "unrouted_total": (not number.configured and cost > 0, cost),
+            "bought": (source == PriceSource.BOUGHT, 1),
+            "bought_total": (source == PriceSource.BOUGHT, cost),
+        }
+        for dimension in cache_triggers.SPEND_DIMENSIONS:
+            for measure, (counts, value) in measures.items():
+                spend[(dimension, getattr(number, dimension), measure)] += value if counts else 0
+    return {key: value for key, value in spend.items() if value}
+
+
+def spend_kept() -> dict:
+    """The spend as its table has it."""
+    names = [name for name, _, _ in cache_triggers.SPEND_MEASURES]
+    rows = InventorySpend.objects.values_list("dimension", "key").annotate(
+        *(Sum(name) for name in names)
+    )
+    return {
+        (dimension, key, name): value
+        for dimension, key, *values in rows
+        for name, value in zip(names, values, strict=True)
+        if value
+    }
+
+
 def text_matches(**search) -> set[str]:
     ids = selectors.text_index_candidates(**{"q": "", "digits": "", "ends": False, **search})
     return set(OwnedNumber.objects.filter(pk__in=ids).values_list("msisdn", flat=True))
@@ -69,6 +113,7 @@ class CacheFollowersTestCase(BaseTestCase):
 
     def assert_in_step(self):
         assert kept() == counted()
+        assert spend_kept() == spend_counted()
         if connection.vendor == "sqlite":  # the index against its content, row by row
             with connection.cursor() as cursor:
                 table = cache_triggers.TEXT_TABLE
@@ -76,6 +121,7 @@ class CacheFollowersTestCase(BaseTestCase):
                 cursor.execute(check)
         cache_totals_fold()
         assert kept() == counted()
+        assert spend_kept() == spend_counted()
 
     def sync(self):
         return owned_numbers_sync(client=api.default_client(), actor=Actor.system("tests"))
@@ -204,8 +250,7 @@ WRITES = st.lists(
 
 class TotalsPropertyTestCase(HypothesisTestCase, BaseTestCase):
     """Any sequence of writes through the cache's services (and a bulk reprice, as the rate
-    card makes) leaves the
-    totals equal to a real count. Each example runs in its own transaction."""
+    card makes) leaves the totals and the spend equal to a real count. Each example runs in its own transaction."""
 
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(writes=WRITES)
@@ -246,5 +291,7 @@ class TotalsPropertyTestCase(HypothesisTestCase, BaseTestCase):
                     effective_monthly_cost=cost, price_source="contract" if cost else ""
                 )
             assert kept() == counted(), write
+            assert spend_kept() == spend_counted(), write
         cache_totals_fold()
         assert kept() == counted()
+        assert spend_kept() == spend_counted()
