@@ -10,11 +10,13 @@ from django.utils import timezone
 
 from inventory import cache_triggers
 from inventory.audit import audit_append
-from inventory.models import Action, Outcome, RateCard, SpendSnapshot, SyncRun
+from inventory.models import Action, Operation, Outcome, RateCard, SpendSnapshot, SyncRun
 from inventory.selectors import next_renewal
 from inventory.services import pricing
 from inventory.tests.base import BaseTestCase
 from inventory.tests.factories import owned_number, owned_numbers
+from inventory.tests.plans import full_scans, plan, walk
+from inventory.tests.test_audit_admin_indexes import append
 
 
 class HomeTestCase(BaseTestCase):
@@ -149,3 +151,34 @@ class HomeQueryCountTestCase(BaseTestCase):
         sql = self.captured()
         assert any(cache_triggers.SPEND in query for query in sql)
         assert not any(cache_triggers.TOTALS in query for query in sql)
+
+
+TRAIL = Operation._meta.db_table
+
+
+class HomeIndexTestCase(BaseTestCase):
+    """What needs attention is read from the outcome index, however long the trail: the
+    latest unsettled unknowns and interrupted operations, never a walk of every entry.
+    Asserted on the query plans, not on time."""
+
+    @classmethod
+    def setUpTestData(cls):
+        super().setUpTestData()
+        append(3000)  # a third of them unknown, none settled
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {TRAIL}")
+
+    def test_needs_attention_reads_the_trail_by_index(self):
+        self.login(self.viewer)
+        self.client.get("/")  # warm-up: session and permissions
+        with CaptureQueriesContext(connection) as captured:
+            response = self.client.get("/")
+        assert len(response.context["overview"].unsettled) == 10
+        reads = [q["sql"] for q in captured.captured_queries if f'"{TRAIL}"' in q["sql"]]
+        assert reads
+        for sql in reads:
+            steps = plan(sql, [])
+            assert not full_scans(steps, TRAIL), (sql, steps)
+            if connection.vendor == "sqlite":  # not even in the order of an index
+                walked = [s["step"] for s in walk(steps) if s["table"] == TRAIL]
+                assert not [step for step in walked if step.startswith("SCAN")], (sql, steps)
