@@ -59,8 +59,10 @@ def fill(size: str) -> dict:
     cache_statistics_refresh()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # A row-by-row fill appended a totals row per row; a sync's one INSERT does not.
+            # A row-by-row fill appended totals and spend rows per row; a sync's one INSERT
+            # a page does not.
             cursor.execute(f"VACUUM FULL {cache_triggers.TOTALS}")
+            cursor.execute(f"VACUUM FULL {cache_triggers.SPEND}")
             cursor.execute("VACUUM ANALYZE")  # as autovacuum would after so many inserts
         else:
             cursor.execute("ANALYZE")  # the trail's statistics too

@@ -250,7 +250,8 @@ WRITES = st.lists(
 
 class TotalsPropertyTestCase(HypothesisTestCase, BaseTestCase):
     """Any sequence of writes through the cache's services (and a bulk reprice, as the rate
-    card makes) leaves the totals and the spend equal to a real count. Each example runs in its own transaction."""
+    card makes) leaves the totals and the spend equal to a real count. Each example runs in
+    its own transaction."""
 
     @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(writes=WRITES)
