@@ -257,13 +257,15 @@ class InventoryTotal(models.Model):
 
     A group's figures are the SUM of its rows: SQLite keeps one row per group; PostgreSQL
     appends a row per group each statement changed (no row is updated, so concurrent writers
-    never wait on each other) and the sync folds them (`cache_totals_fold`). Spend by
-    country, type, team or price source, for the dashboard, is one query:
+    never wait on each other) and the sync folds them (`cache_totals_fold`). A filter's
+    totals are one query:
 
-        InventoryTotal.objects.values("country").annotate(
+        InventoryTotal.objects.filter(country="NL").aggregate(
             numbers=Sum("numbers"), priced=Sum("priced"), monthly=Sum("monthly_total")
         )
-    """
+
+    The dashboard reads `InventorySpend` instead: a row per combination seen is tens of
+    thousands of rows at a million numbers."""
 
     country = models.CharField(max_length=2)
     type = models.CharField(max_length=20)
