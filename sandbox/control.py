@@ -136,6 +136,24 @@ def prices(request: HttpRequest, sim) -> JsonResponse:
     )
 
 
+@_control("POST")
+def quota(request: HttpRequest, sim) -> JsonResponse:
+    """Spend part of the portal's current quota window, as another user of the same app
+    would: {"bucket": "api", "calls": 150} (buckets: "api", "list" in the strict mode,
+    "token")."""
+    body = _json_body(request)
+    problems = dict.fromkeys(set(body) - {"bucket", "calls"}, "Unknown field.")
+    if body.get("bucket") not in ("api", "list", "token"):
+        problems["bucket"] = 'Must be "api", "list" or "token".'
+    calls = body.get("calls")
+    if not isinstance(calls, int) or isinstance(calls, bool) or calls < 0:
+        problems["calls"] = "Must be a whole number."
+    if problems:
+        raise BadRequest(problems)
+    used = sim.quota.spend(sim.options.client_id, body["bucket"], calls, time.time())
+    return JsonResponse({"bucket": body["bucket"], "used": used})
+
+
 @_control("GET")
 def openapi_description(request: HttpRequest, sim) -> JsonResponse:
     """What the sandbox claims to answer, for tools that check it (schemathesis)."""

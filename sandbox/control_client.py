@@ -62,6 +62,12 @@ class SandboxControl:
     def expire_tokens(self) -> int:
         return self._call("POST", "expire-tokens")["expired"]
 
+    def spend_quota(self, bucket: str, calls: int) -> int:
+        """Count calls against the portal's current window of `bucket` ("api", "list" in
+        the strict mode, "token"), as another user of the same app would; the window's
+        count after it (0 when the mode has no such window)."""
+        return self._call("POST", "quota", json={"bucket": bucket, "calls": calls})["used"]
+
     def change_account(self, *, add=(), add_random: int = 0, remove=(), change=()) -> dict:
         """Add numbers (API shape), add random ones, remove msisdns or change configuration,
         as another tool using the same account would."""

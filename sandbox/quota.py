@@ -114,6 +114,19 @@ class QuotaBook:
             counted = [(rule, start, used + 1) for rule, start, used in state]
         return self._tightest(counted, now)
 
+    def spend(self, client: str, bucket: str, calls: int, now: float) -> int:
+        """Count `calls` more against the client's current window of `bucket` ("api",
+        "list", "token"), as other users of the same app would; returns the window's count."""
+        rules = {rule.bucket: rule for rule in rules_for(self.mode, LIST_OPERATION)}
+        rules.update(token=rules_for(self.mode, TOKEN_OPERATION)[0])
+        rule = rules.get(bucket)
+        if rule is None:  # no such window in this mode: nothing to spend
+            return 0
+        with self._lock:
+            start, used = self._window(client, rule, now)
+            self._windows[(client, rule.bucket)] = (start, used + calls)
+        return used + calls
+
     def peek(self, client: str, operation: str, now: float) -> Verdict:
         """The current windows of a call that is refused before the quota is consulted."""
         rules = rules_for(self.mode, operation)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("_sandbox/owned", control.owned),
     path("_sandbox/prices", control.prices),
     path("_sandbox/expire-tokens", control.expire_tokens),
+    path("_sandbox/quota", control.quota),
     path("_sandbox/openapi.json", control.openapi_description),
     re_path(r"", control.not_found),
 ]

@@ -42,6 +42,7 @@ from inventory.api_client.errors import (
     ApiThrottled,
     ApiUnreachable,
 )
+from inventory.api_client.pacing import SPIKE_ARREST_SECONDS, UPSTREAM_WINDOWS, Pace
 from inventory.api_client.results import (
     ApiConfig,
     AvailableNumber,
@@ -86,6 +87,7 @@ QUOTA_CALLS = (
     "POST /number/update",
 )
 RETRYABLE_GET_STATUSES = {502, 503, 504}
+SLOT_MARGIN = 0.01  # past the slot, so the gateway sees the gap however the clocks differ
 CREDENTIALS_HINT = "Check NUMBERS_API_CLIENT_ID and NUMBERS_API_CLIENT_SECRET."
 
 
@@ -111,6 +113,8 @@ class NumbersApiClient:
         self._session.register_compliance_hook("access_token_response", self._check_token_response)
         self._quotas: dict[str, Quota] = {}
         self._answered_at: dict[str, float] = {}  # kind of call -> when its last answer came
+        self._paces: dict[str, Pace] = {}  # kind of call -> the windows known to apply
+        self._awake_at = 0.0  # when the client's latest wait ends
 
     # --- operations ---
 
@@ -356,8 +360,11 @@ class NumbersApiClient:
                     "duration_ms": elapsed,
                 },
             )
-        self._answered_at[f"{method} {path}"] = time.monotonic()
-        self._remember_quota(f"{method} {path}", response)
+        key = f"{method} {path}"
+        self._answered_at[key] = self._clock()
+        self._remember_quota(key, response)
+        if response.status_code in (429, 500) and is_spike_arrest(json_of(response)):
+            self._pace(key).arrested()
         return response
 
     def _remember_quota(self, key: str, response: requests.Response) -> None:
@@ -365,23 +372,29 @@ class NumbersApiClient:
         if quota is None:
             return
         self._quotas[key] = quota
+        self._pace(key).learn(quota)
         self._cache.set(_quota_key(key), quota, timeout=24 * 3600)
+
+    def _pace(self, key: str) -> Pace:
+        if key not in self._paces:
+            self._paces[key] = Pace(UPSTREAM_WINDOWS.get(key, ()))
+        return self._paces[key]
 
     def _respect_quota(self, key: str, deadline: float) -> None:
         """Wait rather than spend a call on a certain refusal: for the next window when the
-        quota is used up, and for the next slot of a spike arrest (measured from the last
-        answer, so the gateway sees the gap however long the call took to arrive)."""
-        quota = self._quotas.get(key)
-        if not quota:
-            return
+        quota is used up, and for the next slot of the slowest window known to apply to
+        this kind of call (measured from the last answer, so the gateway sees the gap
+        however long the call took to arrive)."""
         wait = 0.0
-        if quota.remaining == 0 and quota.reset_at is not None:
-            wait = (quota.reset_at - datetime.now(tz=UTC)).total_seconds() + 0.01
-        if quota.spacing and key in self._answered_at:
-            next_slot = self._answered_at[key] + quota.spacing + 0.01
-            wait = max(wait, next_slot - time.monotonic())
+        quota = self._quotas.get(key)
+        if quota and quota.remaining == 0 and quota.reset_at is not None:
+            wait = (quota.reset_at - datetime.now(tz=UTC)).total_seconds() + SLOT_MARGIN
+        spacing = self._pace(key).spacing()
+        if spacing and key in self._answered_at:
+            next_slot = self._answered_at[key] + spacing + SLOT_MARGIN
+            wait = max(wait, next_slot - self._clock())
         if 0 < wait < deadline - time.monotonic():
-            self._sleep(wait)
+            self._pause(wait)
 
     def _wait_or_raise(
         self, attempt: int, retry_after: float | None, deadline: float, error: ApiError
@@ -392,14 +405,25 @@ class NumbersApiClient:
         wait = max(backoff, retry_after or 0)
         if time.monotonic() + wait >= deadline:
             raise error
-        self._sleep(wait)
+        self._pause(wait)
+
+    def _pause(self, seconds: float) -> None:
+        self._awake_at = self._clock() + seconds
+        self._sleep(seconds)
+
+    def _clock(self) -> float:
+        """time.monotonic(), or the end of the latest wait if that is later: the same
+        after a real sleep, and what keeps the slots apart with a sleep that only records
+        the wait (so a slot a retry's backoff already waited for is not waited for again)."""
+        return max(time.monotonic(), self._awake_at)
 
     @staticmethod
     def _retry_after(response: requests.Response, body: Any) -> float | None:
         wait = retry_after_seconds(response)
-        # A spike arrest announces no wait; its window is about a second (rates per second
-        # or minute are smoothed to one call per slot).
-        return 1.0 if wait is None and is_spike_arrest(body) else wait
+        # A spike arrest announces no wait; its window is about a second.
+        if wait is None and is_spike_arrest(body):
+            return SPIKE_ARREST_SECONDS + SLOT_MARGIN
+        return wait
 
     def _error_for(self, response: requests.Response, body: Any) -> ApiError:
         """The error an answer that is not a success stands for, with words for people."""

@@ -40,15 +40,18 @@ class Quota:
 
     @property
     def spacing(self) -> float:
-        """Seconds to leave between two calls of this kind so as to spread the window's
-        allowance evenly: an Apigee gateway puts a spike arrest of the same rate behind a
-        per-minute quota, smoothing it to one call per slot. Only for windows of a minute or
-        less (spreading a daily quota would stall the portal) and rates under 20 a second."""
-        window = self.window_seconds
-        if not window or window > 60 or not self.limit:
-            return 0.0
-        spacing = window / self.limit
-        return spacing if spacing >= 0.05 else 0.0
+        return spacing_for(self.limit, self.window_seconds)
+
+
+def spacing_for(limit: int | None, window_seconds: int | None) -> float:
+    """Seconds to leave between two calls counted by a window so as to spread its allowance
+    evenly: an Apigee gateway puts a spike arrest of the same rate behind a per-minute quota,
+    smoothing it to one call per slot. Only for windows of a minute or less (spreading a
+    daily quota would stall the portal) and rates under 20 a second."""
+    if not window_seconds or window_seconds > 60 or not limit:
+        return 0.0
+    spacing = window_seconds / limit
+    return spacing if spacing >= 0.05 else 0.0
 
 
 @dataclass(frozen=True)

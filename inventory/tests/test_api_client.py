@@ -331,6 +331,73 @@ def test_under_the_strict_quota_changes_wait_for_their_spike_arrest_slot(sandbox
     assert client.last_quotas()[BUY_CALL].time_unit == "minute"
 
 
+def test_a_listing_after_a_burst_of_changes_keeps_to_its_own_spike_arrest(sandbox):
+    # With most of the API-wide allowance spent, a listing's headers describe that window
+    # (180 a minute, a third of a second apart), not the listing's own once a second.
+    sandbox.reset(owned=300, quota="strict")
+    sandbox.spend_quota("api", 150)
+    client = NumbersApiClient(ApiConfig.from_settings())  # real sleeps: it must really wait
+
+    for index in (1, 2, 3):
+        client.list_owned(index=index, size=100)
+
+    assert client.last_quotas()[LIST_CALL].limit == 180
+    assert sandbox.responses(LIST_CALL) == {"200": 3}
+
+
+def test_a_listing_paced_by_a_window_it_saw_before_even_when_the_latest_answer_hides_it(
+    sandbox,
+):
+    sandbox.reset(owned=300, quota="strict")
+    client = NumbersApiClient(ApiConfig.from_settings())  # real sleeps: it must really wait
+    client.list_owned(index=1, size=100)  # described by the listing's own 60 a minute
+    sandbox.spend_quota("api", 150)
+
+    client.list_owned(index=2, size=100)
+    client.list_owned(index=3, size=100)
+
+    assert sandbox.responses(LIST_CALL) == {"200": 3}
+
+
+def test_on_the_generous_quota_listings_follow_each_other_without_waiting(sandbox):
+    sandbox.reset(owned=300)
+    client, sleeps = make_client()
+
+    for index in (1, 2, 3):
+        client.list_owned(index=index, size=100)
+
+    assert sleeps == []
+    assert sandbox.responses(LIST_CALL) == {"200": 3}
+
+
+def test_a_pace_learned_under_the_strict_quota_ends_once_an_answer_shows_more_room(sandbox):
+    sandbox.reset(owned=300, quota="strict")
+    client, sleeps = make_client()
+    client.list_owned(index=1, size=100)
+    sandbox.reset(owned=300)  # the generous quota: 100,000 calls a minute
+
+    client.list_owned(index=1, size=100)  # may still keep the strict pace: nothing said more
+    waits_before = len(sleeps)
+    client.list_owned(index=2, size=100)
+    client.list_owned(index=3, size=100)
+
+    assert len(sleeps) == waits_before
+    assert client.last_quotas()[LIST_CALL].limit == 100_000
+
+
+def test_after_a_spike_arrest_that_kind_of_call_keeps_a_seconds_gap(sandbox):
+    client, sleeps = make_client()
+    sandbox.fault(LIST_CALL, "spike_arrest")
+    client.list_owned()  # refused, waited for, sent again
+    assert len(sleeps) == 1
+
+    client.list_owned()
+
+    assert sandbox.responses(LIST_CALL) == {"429": 1, "200": 2}
+    assert len(sleeps) == 2
+    assert sleeps[1] > 0.9  # the next listing waited for its slot
+
+
 def test_no_secret_or_token_reaches_the_logs(sandbox, caplog):
     client, _ = make_client()
     number = an_available_number(client)

@@ -168,6 +168,38 @@ def test_the_list_counts_against_the_api_wide_quota_too(sandbox):
     assert after == before + 2
 
 
+def test_quota_spent_on_the_control_surface_is_what_the_next_answer_shows(sandbox):
+    # Another user of the same app has made 150 calls this minute: the API-wide window is
+    # then the tightest, and the one a listing's headers describe.
+    sandbox.reset(quota="strict")
+    sandbox.token  # noqa: B018
+
+    used = sandbox.controller.spend_quota("api", 150)
+    listing = sandbox.get("/account/numbers")
+
+    assert used == 150
+    assert listing.status_code == 200
+    assert listing.headers["quota-limit"] == "180"
+    assert listing.headers["quota-used"] == "151"
+
+
+def test_spending_a_window_the_mode_does_not_have_spends_nothing(sandbox):
+    assert sandbox.controller.spend_quota("list", 10) == 0  # the generous mode has no list window
+
+    assert sandbox.get("/account/numbers").headers["quota-used"] == "1"
+
+
+def test_a_quota_spend_with_bad_fields_is_refused(sandbox):
+    response = requests.post(
+        f"{sandbox.base_url}/_sandbox/quota",
+        json={"bucket": "everything", "calls": -1, "when": "now"},
+        timeout=TIMEOUT,
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()) == {"bucket", "calls", "when"}
+
+
 def test_a_buy_refused_by_the_spike_arrest_buys_nothing(sandbox):
     sandbox.reset(quota="strict")
     first, second = sandbox.search(country="GB", type="mobile-lvn", size=2)["numbers"]
