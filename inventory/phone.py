@@ -65,21 +65,26 @@ def _parsed(msisdn: str) -> phonenumbers.PhoneNumber | None:
 
 
 @lru_cache(maxsize=20_000)  # pages show the same numbers again and again
+def _written(msisdn: str) -> tuple[str, str]:
+    """The number written internationally and nationally: parsed once for both, as most
+    pages show both (parsing costs as much as the two formats together)."""
+    number = _parsed(msisdn)
+    if number is None:
+        return f"+{msisdn}", msisdn
+    return (
+        phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL),
+        phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL),
+    )
+
+
 def international(msisdn: str) -> str:
     """+44 7700 900123"""
-    number = _parsed(msisdn)
-    if number is None:
-        return f"+{msisdn}"
-    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+    return _written(msisdn)[0]
 
 
-@lru_cache(maxsize=20_000)
 def national(msisdn: str) -> str:
     """07700 900123, as people in the number's own country write it."""
-    number = _parsed(msisdn)
-    if number is None:
-        return msisdn
-    return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+    return _written(msisdn)[1]
 
 
 # --- what people type -------------------------------------------------------------------

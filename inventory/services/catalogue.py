@@ -61,6 +61,9 @@ class CatalogueQuery:
 class CatalogueResults:
     page: api.Page[api.AvailableNumber]
     from_cache: bool
+    # Per country, whether the last plain searches found numbers on sale, as the page's
+    # country picker marks them (read with the cached page: one round trip, not two).
+    countries_on_sale: dict[str, bool] = dataclasses.field(default_factory=dict)
 
 
 def _catalogue_cache_key(query: CatalogueQuery) -> str:
@@ -74,9 +77,13 @@ def catalogue_search(
     """Numbers on sale. A repeat of the same query within the cache window costs no call;
     numbers bought since it was cached are left out. Raises ApiProblem."""
     key = _catalogue_cache_key(query)
-    cached = cache.get(key)
+    found = cache.get_many([key, STOCK_CACHE_KEY])
+    stock = found.get(STOCK_CACHE_KEY) or {}
+    cached = found.get(key)
     if cached is not None:
-        return CatalogueResults(page=_without_sold(cached), from_cache=True)
+        return CatalogueResults(
+            page=_without_sold(cached), from_cache=True, countries_on_sale=_on_sale(stock)
+        )
     client = client if client is not None else api.default_client()
     try:
         page = client.search_available(
@@ -91,10 +98,10 @@ def catalogue_search(
     except api.ApiError as error:
         raise ApiProblem.from_error(error, doing="search") from error
     cache.set(key, page, timeout=settings.CATALOGUE_CACHE_SECONDS)
-    catalogue_stock_seen(query=query, count=page.count)
+    stock = catalogue_stock_seen(query=query, count=page.count) or stock
     if not query.pattern:  # a digit pattern may find only the dearer, memorable numbers
         pricing.rate_card_learn_from_search(country=query.country, offers=page.items)
-    return CatalogueResults(page=page, from_cache=False)
+    return CatalogueResults(page=page, from_cache=False, countries_on_sale=_on_sale(stock))
 
 
 def catalogue_sold(*, msisdn: str) -> None:
@@ -163,14 +170,22 @@ def catalogue_offer(
 STOCK_SECONDS = 6 * 3600
 
 
-def catalogue_stock_seen(*, query: CatalogueQuery, count: int) -> None:
+def catalogue_stock_seen(*, query: CatalogueQuery, count: int) -> dict | None:
     """Remember whether a plain search (no features or digits) found numbers, per country and
-    type, so country pickers can say where numbers were on sale when last looked at."""
+    type, so country pickers can say where numbers were on sale when last looked at. Returns
+    what is remembered now (None for a search that teaches nothing). Read again here, not
+    taken from before the API call: another search may have added to it meanwhile."""
     if query.features or query.pattern or not query.type:
-        return
+        return None
     stock = cache.get(STOCK_CACHE_KEY) or {}
     seen = stock.get(query.country, {})
     if seen.get(query.type) == bool(count):
-        return
+        return stock
     stock[query.country] = {**seen, query.type: bool(count)}
     cache.set(STOCK_CACHE_KEY, stock, timeout=STOCK_SECONDS)
+    return stock
+
+
+def _on_sale(stock: dict) -> dict[str, bool]:
+    """What selectors.countries_on_sale() says, from the remembered stock already read."""
+    return {country: any(types.values()) for country, types in stock.items()}

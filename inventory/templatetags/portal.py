@@ -1,8 +1,9 @@
 """Template filters for numbers, countries and money."""
 
+import html
 import json
 from datetime import UTC
-from functools import lru_cache
+from functools import cache, lru_cache
 from urllib.parse import urlencode
 
 from django import template
@@ -58,9 +59,14 @@ def number_type(value: str) -> str:
         return value
 
 
+@cache
+def _feature_labels() -> dict[str, str]:
+    return dict(Feature.choices)  # built once: the enum's choices are a new list each time
+
+
 @register.filter
 def feature_names(features) -> str:
-    labels = dict(Feature.choices)
+    labels = _feature_labels()
     return ", ".join(labels.get(f, f) for f in features) or "–"
 
 
@@ -72,7 +78,7 @@ _REACHES = {"DOMESTIC": "domestic", "INTERNATIONAL": "international"}
 def limitations_in_words(limitations) -> list[str]:
     """The API's limitations (the client's results, or the cache's JSON) in words:
     "SMS: outbound only (international)"."""
-    labels = dict(Feature.choices)
+    labels = _feature_labels()
     words = []
     for item in limitations or ():
         shape = item if isinstance(item, dict) else item.as_api()
@@ -182,7 +188,10 @@ def country_options(context, selected, *, blank: str = "") -> str:
     the rest of the page."""
     request = context.get("request")
     recent = remembered.recent_countries(getattr(request, "session", None))
-    stock = selectors.countries_on_sale()
+    # A page that read the marks already (the catalogue, with its search) passes them on.
+    stock = context.get("countries_on_sale")
+    if stock is None:
+        stock = selectors.countries_on_sale()
     return _country_options(
         selected if isinstance(selected, str) else "",
         blank,
@@ -319,6 +328,60 @@ def offer_pick(offer) -> str:
     from inventory.bulk_forms import offer_pick as signed_pick
 
     return signed_pick(offer)
+
+
+# A catalogue result's row. Built in Python, as the country options are: twenty rows of a
+# dozen filtered values through the template engine cost more than the rest of the page.
+# Every value is escaped with the standard library's html.escape (what Django's escape
+# does, without its lazy-string checks, which cost more than the escaping here).
+_OFFER_ROW = (
+    "<tr>{pick}"
+    '<td class="card-title" data-label="Number"><div><strong class="msisdn">{national}</strong>'
+    '<br><small class="muted msisdn">{intl}</small></div></td>'
+    '<td data-label="Type">{type}</td>'
+    '<td data-label="Features">{features}</td>'
+    '<td data-label="Limitations" data-testid="limitations-{msisdn}">{limitations}</td>'
+    '<td class="numeric" data-label="Monthly" data-testid="monthly-{msisdn}">{monthly}</td>'
+    '<td class="numeric" data-label="Setup">{setup}</td>'
+    "{buy}</tr>"
+)
+_OFFER_PICK = (
+    '<td data-label="Pick"><input type="checkbox" name="picks" value="{pick}"'
+    ' aria-label="Pick {intl}" data-testid="pick-{msisdn}"></td>'
+)
+_OFFER_BUY = (
+    '<td class="card-actions"><a href="{url}" role="button" class="small"'
+    ' data-testid="buy-{msisdn}" aria-label="Buy {intl}">Buy…</a></td>'
+)
+_NO_LIMITATIONS = '<span class="muted">none</span>'
+
+
+@register.simple_tag
+def offer_row(offer, *, can_buy: bool = False, buy_url: str = "") -> str:
+    """One search result as a table row; for people who may buy, with its checkbox for the
+    selection and its Buy… link (to `buy_url`, the confirmation page)."""
+    escape = html.escape
+    msisdn, intl = escape(offer.msisdn), escape(phone.international(offer.msisdn))
+    words = limitations_in_words(offer.limitations)
+    pick = buy = ""
+    if can_buy:
+        pick = _OFFER_PICK.format(pick=escape(offer_pick(offer)), intl=intl, msisdn=msisdn)
+        asked = urlencode({"country": offer.country, "type": offer.type, "msisdn": offer.msisdn})
+        url = escape(f"{buy_url}?{asked}")
+        buy = _OFFER_BUY.format(url=url, msisdn=msisdn, intl=intl)
+    row = _OFFER_ROW.format(
+        pick=pick,
+        national=escape(phone.national(offer.msisdn)),
+        intl=intl,
+        type=escape(number_type(offer.type)),
+        features=escape(feature_names(offer.features)),
+        msisdn=msisdn,
+        limitations="<br>".join(escape(w) for w in words) or _NO_LIMITATIONS,
+        monthly=escape(eur(offer.cost)),
+        setup=escape(eur(offer.initial_price)),
+        buy=buy,
+    )
+    return mark_safe(row)  # noqa: S308 - every value in it is escaped above
 
 
 @register.simple_tag

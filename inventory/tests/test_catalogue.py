@@ -94,6 +94,16 @@ class CatalogueTestCase(BaseTestCase):
         assert recent.index("Netherlands") < recent.index("United Kingdom")
         assert "numbers on sale" in recent  # both searches found some
 
+    def test_the_results_page_marks_what_its_own_search_found_in_the_picker(self):
+        self.login(self.viewer)
+        for country, mark in (("GB", "— numbers on sale"), ("GL", "— none on sale when last")):
+            query = {"country": country, "type": "landline"}
+            for response in (self.client.get(self.url, query), self.client.get(self.url, query)):
+                picker = response.content.decode().split('<select name="country"')[1]
+                chosen = picker.split(" selected>")[1].split("</option>")[0]
+                assert mark in chosen, chosen
+            assert response.context["results"].from_cache  # the repeat, with no API call
+
     def test_a_search_without_a_type_looks_for_landlines_as_the_api_does(self):
         self.login(self.viewer)
         response = self.client.get(self.url, {"country": "NL"})

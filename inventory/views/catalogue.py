@@ -44,6 +44,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
             context["error"] = str(problem)
         else:
             context["results"] = results
+            context["countries_on_sale"] = results.countries_on_sale
             context["pagination"] = Pagination(results.page.count, query.page, query.size)
     return render(request, "inventory/catalogue.html", context)
 
