@@ -5,6 +5,7 @@ read from an index: the page (newest first, a filter's index ending in seq), the
 (bounded: "more than 10,000"), the filters' choices and the date links (index seeks), and
 search (a whole number or a username, each indexed)."""
 
+import functools
 import json
 import re
 from functools import cached_property
@@ -16,7 +17,8 @@ from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, Func, OuterRef, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
 from django.urls import path
 from django.utils.html import format_html, format_html_join
@@ -140,14 +142,53 @@ _PEOPLES = ("actor_username", "user_agent", "request_id", "msisdn", "provider_co
 _TEXT = [CSV_COLUMNS.index(name) for name in (*_PEOPLES, "provider_label", "reason")]
 
 
+_SORTED_JSON = json.JSONEncoder(sort_keys=True)  # as json.dumps(value, sort_keys=True)
+
+
 def _json(value) -> str:
+    if value.__class__ is str:  # PostgreSQL's text of the column
+        return _json_text(value)
     if not value:  # most entries: nothing before or after, no request
         return "null" if value is None else json.dumps(value)
-    return json.dumps(value, sort_keys=True)
+    return _SORTED_JSON.encode(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_text(stored: str) -> str:
+    """A JSON column's text with its keys sorted. Most entries hold one of a few (an empty
+    request, a drift's before and after), each parsed once."""
+    return _SORTED_JSON.encode(json.loads(stored))
 
 
 # What the export reads: each column, but the entry's id where its settlement's outcome goes.
 _READ = tuple("id" if name == "settlement_outcome" else name for name in CSV_COLUMNS)
+
+
+class IsoTimeText(Func):
+    """A time as datetime.isoformat() writes it in UTC (no fraction when it is .000000),
+    written by PostgreSQL."""
+
+    template = (
+        "replace(to_char(%(expressions)s AT TIME ZONE 'UTC', "
+        """'YYYY-MM-DD"T"HH24:MI:SS.US'), '.000000', '') || '+00:00'"""
+    )
+    output_field = TextField()
+
+
+def _exported_columns(entries: QuerySet) -> QuerySet:
+    """The export's columns as rows of values. On PostgreSQL the database writes the time,
+    the costs and the JSON columns as text: making a million datetimes, Decimals and dicts
+    only to write them back as text cost the export a third of its speed."""
+    if connection.vendor != "postgresql":
+        return entries.values_list(*_READ)
+    texts = {
+        "created_at": IsoTimeText("created_at"),
+        **{name: Cast(name, TextField()) for name in ("monthly_cost", "setup_cost")},
+        **{name: Cast(name, TextField()) for name in ("request", "before", "after")},
+    }
+    aliases = {name: f"{name}_text" for name in texts}
+    entries = entries.annotate(**{aliases[name]: value for name, value in texts.items()})
+    return entries.values_list(*(aliases.get(name, name) for name in _READ))
 
 
 def _settlement_outcomes() -> dict[int, str]:
@@ -159,7 +200,8 @@ def _settlement_outcomes() -> dict[int, str]:
 
 def _csv_row(values: tuple, settled: dict[int, str]) -> list:
     row = list(values)
-    row[_CREATED] = row[_CREATED].isoformat()
+    created = row[_CREATED]
+    row[_CREATED] = created if created.__class__ is str else created.isoformat()
     row[_SETTLED] = settled.get(row[_SETTLED], "")
     for position in _JSON:
         row[position] = _json(row[position])
@@ -380,9 +422,9 @@ class OperationAdmin(admin.ModelAdmin):
                 "use its Export CSV link.",
                 content_type="text/plain; charset=utf-8",
             )
-        entries = changelist.get_queryset(request).values_list(*_READ)
+        entries = _exported_columns(changelist.get_queryset(request))
         settled = _settlement_outcomes()
-        rows = (_csv_row(values, settled) for values in entries.iterator(chunk_size=2000))
+        rows = (_csv_row(values, settled) for values in entries.iterator(chunk_size=5000))
         lines = stream_csv(CSV_HEADER, rows, text=_TEXT)
         response = StreamingHttpResponse(lines, content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'

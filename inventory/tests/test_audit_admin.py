@@ -3,11 +3,14 @@ Everyone else gets the portal's 403 page there (auditors use /audit/, test_audit
 
 import csv
 import io
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.contrib.admin.sites import site
+from django.db import connection
 from django.test import RequestFactory
 
+from inventory import trail_guards
 from inventory.admin import CSV_HEADER
 from inventory.audit import Actor, audit_append
 from inventory.models import Action, Operation, Outcome
@@ -189,6 +192,28 @@ class AuditAdminTestCase(BaseTestCase):
         assert row["hash"] == self.other_purchase.hash
         [settled] = self.exported("?q=447700900333&action=cancel")
         assert settled["settled_as"] == "succeeded"
+
+    def test_the_csv_export_writes_times_costs_and_json_as_the_entries_hold_them(self):
+        self.login(self.superuser)
+        on_the_second = datetime(2026, 3, 1, 10, 0, 0, tzinfo=UTC)
+        with trail_guards.guards_lifted(connection), connection.cursor() as cursor:
+            table = Operation._meta.db_table
+            cursor.execute(
+                f"UPDATE {table} SET created_at = %s WHERE id = %s",  # noqa: S608
+                [on_the_second, self.other_purchase.pk],
+            )
+
+        rows = {row["seq"]: row for row in self.exported()}
+
+        whole = rows[str(self.other_purchase.seq)]
+        assert whole["created_at_utc"] == "2026-03-01T10:00:00+00:00"  # as isoformat() writes it
+        assert whole["request"] == "{}"
+        assert (whole["before"], whole["after"]) == ("null", "null")
+        configured = rows[str(self.configure.seq)]
+        assert configured["created_at_utc"] == self.configure.created_at.astimezone(UTC).isoformat()
+        assert configured["before"] == '{"moHttpUrl": ""}'
+        assert configured["after"] == '{"moHttpUrl": "https://hooks.example.com/sms"}'
+        assert rows[str(self.purchase.seq)]["monthly_cost_eur"] == "1.2500"
 
     def test_a_malformed_filter_in_an_export_link_is_no_server_error(self):
         self.login(self.superuser)
