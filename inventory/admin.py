@@ -16,7 +16,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Exists, Func, OuterRef, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast
@@ -239,7 +239,7 @@ class BoundedPaginator(Paginator):
             return super().page(number)
         first = entries.order_by("-seq").values("seq")[skipped : skipped + 1]
         rows = entries.filter(seq__lte=Subquery(first))[: self.per_page]
-        return self._get_page(rows, number, self)
+        return Page(rows, number, self)
 
 
 def first_seq_from(moment) -> int:
