@@ -15,6 +15,7 @@ from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ChangeList
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -26,7 +27,7 @@ from django.utils.html import format_html, format_html_join
 
 from inventory import phone
 from inventory.csv_export import stream_csv
-from inventory.models import Operation, Outcome
+from inventory.models import AuditChainHead, Operation, Outcome
 
 
 class UnsettledFilter(admin.SimpleListFilter):
@@ -59,6 +60,31 @@ def distinct_values(column: str, *, limit: int) -> list[str]:
         return [value for (value,) in cursor.fetchall()]
 
 
+_HEAD_SEQ = "_audit_trail_head_seq"
+CHOICES_SECONDS = 300
+
+
+def trail_head_seq(request) -> int:
+    """The last entry's seq, as the chain head records it (the database moves the head onto
+    each entry as it is inserted), read once a request: the filters' choices and the date
+    links both use it."""
+    if not hasattr(request, _HEAD_SEQ):
+        head = AuditChainHead.objects.filter(pk=1).values_list("seq", flat=True).first()
+        setattr(request, _HEAD_SEQ, head or 0)
+    return getattr(request, _HEAD_SEQ)
+
+
+def filter_choices(request, column: str, *, limit: int) -> list[str]:
+    """distinct_values, kept in the cache for as long as the trail does not grow (the key
+    names its last entry): a new user or country can only come with a new entry."""
+    key = f"audit:choices:{column}:{limit}:{trail_head_seq(request)}"
+    values = cache.get(key)
+    if values is None:
+        values = distinct_values(column, limit=limit)
+        cache.set(key, values, CHOICES_SECONDS)
+    return values
+
+
 class UserFilter(admin.SimpleListFilter):
     """By username as it was recorded (users may since have been renamed or removed)."""
 
@@ -66,7 +92,7 @@ class UserFilter(admin.SimpleListFilter):
     parameter_name = "user"
 
     def lookups(self, request, model_admin):
-        return [(name, name) for name in distinct_values("actor_username", limit=200)]
+        return [(name, name) for name in filter_choices(request, "actor_username", limit=200)]
 
     def queryset(self, request, queryset):
         return queryset.filter(actor_username=self.value()) if self.value() else queryset
@@ -77,7 +103,7 @@ class CountryFilter(admin.SimpleListFilter):
     parameter_name = "country"
 
     def lookups(self, request, model_admin):
-        codes = distinct_values("country", limit=300)
+        codes = filter_choices(request, "country", limit=300)
         return [(code, f"{phone.flag(code)} {phone.country_name(code)}") for code in codes]
 
     def queryset(self, request, queryset):
@@ -242,14 +268,13 @@ class BoundedPaginator(Paginator):
         return Page(rows, number, self)
 
 
-def first_seq_from(moment) -> int:
-    """The chain position of the first entry at or after `moment` (one seek on created_at):
-    entries are stamped under the chain's lock, so positions and times rise together."""
+def first_seq_from(moment, *, last: int) -> int:
+    """The chain position of the first entry at or after `moment` (one seek on created_at),
+    or the one after `last` when there is none: entries are stamped under the chain's lock,
+    so positions and times rise together."""
     entries = Operation.objects.filter(created_at__gte=moment).order_by("created_at")
     found = entries.values_list("seq", flat=True).first()
-    if found is not None:
-        return found
-    return (Operation.objects.order_by("-seq").values_list("seq", flat=True).first() or 0) + 1
+    return found if found is not None else last + 1
 
 
 class AuditChangeList(ChangeList):
@@ -285,7 +310,7 @@ class AuditChangeList(ChangeList):
             for op in ("gte", "lt"):
                 if f"created_at__{op}" in params:
                     moment = params.pop(f"created_at__{op}")[-1]
-                    params[f"seq__{op}"] = [first_seq_from(moment)]
+                    params[f"seq__{op}"] = [first_seq_from(moment, last=trail_head_seq(request))]
         except (ValidationError, ValueError, TypeError, OverflowError) as error:
             raise IncorrectLookupParameters(error) from error
         unknown = set(params) - self.PLAIN_LOOKUPS

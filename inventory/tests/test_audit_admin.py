@@ -151,6 +151,27 @@ class AuditAdminTestCase(BaseTestCase):
         assert self.listed("?country=NL") == [2]
         assert self.listed("?action=cancel&outcome=unknown&country=GB") == [4, 5]
 
+    def test_the_user_and_country_filters_offer_whoever_and_wherever_the_trail_holds(self):
+        self.login(self.superuser)
+
+        def offered(response, name):
+            specs = response.context["cl"].filter_specs
+            [spec] = [f for f in specs if getattr(f, "parameter_name", "") == name]
+            return [value for value, _ in spec.lookup_choices]
+
+        first = self.client.get(CHANGELIST)
+        assert "olivia" in offered(first, "user")
+        assert "newcomer" not in offered(first, "user")
+        assert "FR" not in offered(first, "country")
+        audit_append(
+            action=Action.PURCHASE, actor=Actor.system("newcomer"), country="FR",
+            msisdn="33612345678", outcome=Outcome.SUCCEEDED,
+        )  # fmt: skip
+
+        later = self.client.get(CHANGELIST)  # at once: the choices are not kept past an entry
+        assert "newcomer" in offered(later, "user")
+        assert "FR" in offered(later, "country")
+
     def test_search_finds_a_number_or_a_username(self):
         self.login(self.superuser)
 
