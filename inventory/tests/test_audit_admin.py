@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.contrib.admin.sites import site
+from django.contrib.admin.templatetags.admin_list import items_for_result
 from django.db import connection
 from django.test import RequestFactory
 
@@ -14,6 +15,7 @@ from inventory import trail_guards
 from inventory.admin import CSV_HEADER
 from inventory.audit import Actor, audit_append
 from inventory.models import Action, Operation, Outcome
+from inventory.templatetags.audit_admin import audit_rows
 from inventory.tests.base import BaseTestCase, make_user
 
 CHANGELIST = "/admin/inventory/operation/"
@@ -244,3 +246,46 @@ class AuditAdminTestCase(BaseTestCase):
             assert response.status_code == 400, query
             self.assertContains(response, "cannot be exported", status_code=400)
         assert len(self.exported("?o=99")) == len(self.every_seq())  # unknown order: ignored
+
+
+class AuditRowsTestCase(BaseTestCase):
+    """The list's rows are written by the portal's own tag (faster at 50 a page), exactly as
+    the admin's result_list writes them."""
+
+    def test_every_cell_is_the_one_the_admin_writes(self):
+        actor, system = self.actor(self.operator), Actor.system("sync_numbers")
+        unknown = audit_append(
+            action=Action.CANCEL, actor=actor, country="GB", msisdn="447700900222",
+            outcome=Outcome.UNKNOWN, reason="The answer was lost.",
+        )  # fmt: skip
+        audit_append(
+            action=Action.SETTLE, actor=system, country="GB", msisdn="447700900222",
+            settles=unknown, outcome=Outcome.SUCCEEDED,
+        )  # fmt: skip
+        audit_append(
+            action=Action.PURCHASE, actor=actor, country="NL", msisdn="31612345678",
+            monthly_cost=Decimal("4.50"), outcome=Outcome.FAILED, http_status=420,
+        )  # fmt: skip
+        audit_append(action=Action.LOGIN, actor=Actor(), outcome=Outcome.SUCCEEDED)
+        audit_append(action=Action.CANCEL, actor=actor, msisdn="447700900333", country="GB")
+        self.login(self.superuser)
+
+        for query in ("", "?country=GB", "?user=olivia&o=2", "?q=447700900222"):
+            cl = self.client.get(CHANGELIST + query).context["cl"]
+            expected = [list(items_for_result(cl, entry, None)) for entry in cl.result_list]
+            assert expected, query
+            assert audit_rows(cl) == expected, query
+
+    def test_the_page_shows_the_rows_it_wrote(self):
+        entry = audit_append(
+            action=Action.PURCHASE, actor=self.actor(self.operator), country="NL",
+            msisdn="31612345678", outcome=Outcome.SUCCEEDED,
+        )  # fmt: skip
+        self.login(self.superuser)
+
+        response = self.client.get(CHANGELIST + "?country=NL")
+
+        cl = response.context["cl"]
+        for cell in audit_rows(cl)[0]:
+            self.assertContains(response, cell, html=True)
+        self.assertContains(response, f"{CHANGELIST}{entry.pk}/change/?_changelist_filters=")
