@@ -5,6 +5,7 @@ read from an index: the page (newest first, a filter's index ending in seq), the
 (bounded: "more than 10,000"), the filters' choices and the date links (index seeks), and
 search (a whole number or a username, each indexed)."""
 
+import functools
 import json
 import re
 from functools import cached_property
@@ -12,18 +13,21 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ChangeList
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, Func, OuterRef, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast
 from django.http import HttpResponseBadRequest, StreamingHttpResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from inventory import phone
 from inventory.csv_export import stream_csv
-from inventory.models import Operation, Outcome
+from inventory.models import AuditChainHead, Operation, Outcome
 
 
 class UnsettledFilter(admin.SimpleListFilter):
@@ -56,6 +60,31 @@ def distinct_values(column: str, *, limit: int) -> list[str]:
         return [value for (value,) in cursor.fetchall()]
 
 
+_HEAD_SEQ = "_audit_trail_head_seq"
+CHOICES_SECONDS = 300
+
+
+def trail_head_seq(request) -> int:
+    """The last entry's seq, as the chain head records it (the database moves the head onto
+    each entry as it is inserted), read once a request: the filters' choices and the date
+    links both use it."""
+    if not hasattr(request, _HEAD_SEQ):
+        head = AuditChainHead.objects.filter(pk=1).values_list("seq", flat=True).first()
+        setattr(request, _HEAD_SEQ, head or 0)
+    return getattr(request, _HEAD_SEQ)
+
+
+def filter_choices(request, column: str, *, limit: int) -> list[str]:
+    """distinct_values, kept in the cache for as long as the trail does not grow (the key
+    names its last entry): a new user or country can only come with a new entry."""
+    key = f"audit:choices:{column}:{limit}:{trail_head_seq(request)}"
+    values = cache.get(key)
+    if values is None:
+        values = distinct_values(column, limit=limit)
+        cache.set(key, values, CHOICES_SECONDS)
+    return values
+
+
 class UserFilter(admin.SimpleListFilter):
     """By username as it was recorded (users may since have been renamed or removed)."""
 
@@ -63,7 +92,7 @@ class UserFilter(admin.SimpleListFilter):
     parameter_name = "user"
 
     def lookups(self, request, model_admin):
-        return [(name, name) for name in distinct_values("actor_username", limit=200)]
+        return [(name, name) for name in filter_choices(request, "actor_username", limit=200)]
 
     def queryset(self, request, queryset):
         return queryset.filter(actor_username=self.value()) if self.value() else queryset
@@ -74,7 +103,7 @@ class CountryFilter(admin.SimpleListFilter):
     parameter_name = "country"
 
     def lookups(self, request, model_admin):
-        codes = distinct_values("country", limit=300)
+        codes = filter_choices(request, "country", limit=300)
         return [(code, f"{phone.flag(code)} {phone.country_name(code)}") for code in codes]
 
     def queryset(self, request, queryset):
@@ -140,14 +169,53 @@ _PEOPLES = ("actor_username", "user_agent", "request_id", "msisdn", "provider_co
 _TEXT = [CSV_COLUMNS.index(name) for name in (*_PEOPLES, "provider_label", "reason")]
 
 
+_SORTED_JSON = json.JSONEncoder(sort_keys=True)  # as json.dumps(value, sort_keys=True)
+
+
 def _json(value) -> str:
+    if value.__class__ is str:  # PostgreSQL's text of the column
+        return _json_text(value)
     if not value:  # most entries: nothing before or after, no request
         return "null" if value is None else json.dumps(value)
-    return json.dumps(value, sort_keys=True)
+    return _SORTED_JSON.encode(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _json_text(stored: str) -> str:
+    """A JSON column's text with its keys sorted. Most entries hold one of a few (an empty
+    request, a drift's before and after), each parsed once."""
+    return _SORTED_JSON.encode(json.loads(stored))
 
 
 # What the export reads: each column, but the entry's id where its settlement's outcome goes.
 _READ = tuple("id" if name == "settlement_outcome" else name for name in CSV_COLUMNS)
+
+
+class IsoTimeText(Func):
+    """A time as datetime.isoformat() writes it in UTC (no fraction when it is .000000),
+    written by PostgreSQL."""
+
+    template = (
+        "replace(to_char(%(expressions)s AT TIME ZONE 'UTC', "
+        """'YYYY-MM-DD"T"HH24:MI:SS.US'), '.000000', '') || '+00:00'"""
+    )
+    output_field = TextField()
+
+
+def _exported_columns(entries: QuerySet) -> QuerySet:
+    """The export's columns as rows of values. On PostgreSQL the database writes the time,
+    the costs and the JSON columns as text: making a million datetimes, Decimals and dicts
+    only to write them back as text cost the export a third of its speed."""
+    if connection.vendor != "postgresql":
+        return entries.values_list(*_READ)
+    texts = {
+        "created_at": IsoTimeText("created_at"),
+        **{name: Cast(name, TextField()) for name in ("monthly_cost", "setup_cost")},
+        **{name: Cast(name, TextField()) for name in ("request", "before", "after")},
+    }
+    aliases = {name: f"{name}_text" for name in texts}
+    entries = entries.annotate(**{aliases[name]: value for name, value in texts.items()})
+    return entries.values_list(*(aliases.get(name, name) for name in _READ))
 
 
 def _settlement_outcomes() -> dict[int, str]:
@@ -159,7 +227,8 @@ def _settlement_outcomes() -> dict[int, str]:
 
 def _csv_row(values: tuple, settled: dict[int, str]) -> list:
     row = list(values)
-    row[_CREATED] = row[_CREATED].isoformat()
+    created = row[_CREATED]
+    row[_CREATED] = created if created.__class__ is str else created.isoformat()
     row[_SETTLED] = settled.get(row[_SETTLED], "")
     for position in _JSON:
         row[position] = _json(row[position])
@@ -184,15 +253,28 @@ class BoundedPaginator(Paginator):
     def bounded(self) -> bool:
         return self.count > self.BOUND
 
+    def page(self, number):
+        """A page of the trail in its own order found by seq: its first entry is read from
+        the filter's index alone (a subquery), and the page from there, as the first page is.
+        An OFFSET would read each skipped entry whole and look up its settlement."""
+        entries: QuerySet = self.object_list  # type: ignore[assignment]
+        number = self.validate_number(number)
+        skipped = (number - 1) * self.per_page
+        in_chain_order = set(entries.query.order_by) == {"-seq"}  # the admin may repeat it
+        if skipped == 0 or entries.model is not Operation or not in_chain_order:
+            return super().page(number)
+        first = entries.order_by("-seq").values("seq")[skipped : skipped + 1]
+        rows = entries.filter(seq__lte=Subquery(first))[: self.per_page]
+        return Page(rows, number, self)
 
-def first_seq_from(moment) -> int:
-    """The chain position of the first entry at or after `moment` (one seek on created_at):
-    entries are stamped under the chain's lock, so positions and times rise together."""
+
+def first_seq_from(moment, *, last: int) -> int:
+    """The chain position of the first entry at or after `moment` (one seek on created_at),
+    or the one after `last` when there is none: entries are stamped under the chain's lock,
+    so positions and times rise together."""
     entries = Operation.objects.filter(created_at__gte=moment).order_by("created_at")
     found = entries.values_list("seq", flat=True).first()
-    if found is not None:
-        return found
-    return (Operation.objects.order_by("-seq").values_list("seq", flat=True).first() or 0) + 1
+    return found if found is not None else last + 1
 
 
 class AuditChangeList(ChangeList):
@@ -202,6 +284,21 @@ class AuditChangeList(ChangeList):
     # The only lookups taken straight from the query string: the list filters' own, and
     # the chain positions the date links become. Anything else is a wrong filter (400).
     PLAIN_LOOKUPS = {"action", "action__exact", "outcome", "outcome__exact", "seq__gte", "seq__lt"}
+
+    def __init__(self, request, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        # Each row links to its entry keeping the list's filters. The admin would resolve
+        # every row's link again to add them; the same query string is written once here.
+        self.row_query = f"?{self.preserved_filters}" if self.preserved_filters else ""
+        self.preserved_filters = ""
+        url_name = f"admin:{self.opts.app_label}_{self.opts.model_name}_change"
+        self.change_url = reverse(
+            url_name, args=("0",), current_app=self.model_admin.admin_site.name
+        )
+
+    def url_for_result(self, result):
+        prefix = self.change_url.removesuffix("0/change/")
+        return f"{prefix}{quote(result.pk)}/change/{self.row_query}"
 
     def get_filters(self, request):
         try:
@@ -213,7 +310,7 @@ class AuditChangeList(ChangeList):
             for op in ("gte", "lt"):
                 if f"created_at__{op}" in params:
                     moment = params.pop(f"created_at__{op}")[-1]
-                    params[f"seq__{op}"] = [first_seq_from(moment)]
+                    params[f"seq__{op}"] = [first_seq_from(moment, last=trail_head_seq(request))]
         except (ValidationError, ValueError, TypeError, OverflowError) as error:
             raise IncorrectLookupParameters(error) from error
         unknown = set(params) - self.PLAIN_LOOKUPS
@@ -380,9 +477,9 @@ class OperationAdmin(admin.ModelAdmin):
                 "use its Export CSV link.",
                 content_type="text/plain; charset=utf-8",
             )
-        entries = changelist.get_queryset(request).values_list(*_READ)
+        entries = _exported_columns(changelist.get_queryset(request))
         settled = _settlement_outcomes()
-        rows = (_csv_row(values, settled) for values in entries.iterator(chunk_size=2000))
+        rows = (_csv_row(values, settled) for values in entries.iterator(chunk_size=5000))
         lines = stream_csv(CSV_HEADER, rows, text=_TEXT)
         response = StreamingHttpResponse(lines, content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="audit-trail.csv"'

@@ -506,6 +506,14 @@ class Operation(models.Model):
             models.Index(fields=["country", "seq"], name="audit_country_seq"),
             models.Index(fields=["ip", "seq"], name="audit_ip_seq"),
             models.Index(fields=["request_id", "seq"], name="audit_request_seq"),
+            # Unknown outcomes not settled yet: the few unknown entries, newest first, with
+            # the id their settlement would name, read from this index alone.
+            models.Index(
+                fields=["seq"],
+                include=["id"],
+                condition=Q(outcome="unknown"),
+                name="audit_unknown_seq",
+            ),
         ]
         permissions = [("review_audit", "Can review the audit trail")]
 

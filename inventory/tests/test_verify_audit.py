@@ -105,6 +105,34 @@ class VerifyAuditTestCase(BaseTestCase):
     def test_an_intact_trail_passes_and_says_how_many_entries_were_verified(self):
         assert self.verify() == "The audit trail is intact: 5 entries verified.\n"
 
+    def test_costs_and_times_verify_however_they_are_written(self):
+        """The walk reads costs and times as the database writes them (PostgreSQL formats
+        them itself): whole, zero, trailing zeros and a time on the second verify alike."""
+        actor = Actor.system("tests")
+        costs = [Decimal("10"), Decimal("0"), Decimal("10.50"), Decimal("0.0001"), None]
+        for cost in costs:
+            audit_append(
+                action=Action.PURCHASE, actor=actor, msisdn="", monthly_cost=cost,
+                setup_cost=cost, outcome=Outcome.SUCCEEDED,
+            )  # fmt: skip
+        on_the_second = timezone.now().replace(microsecond=0)
+        entry = Operation.objects.latest("seq")
+        entry.created_at = entry.completed_at = on_the_second
+        entry.hash = entry_hash(entry)
+        entry.outcome_hash = entry_outcome_hash(entry)
+        tamper(
+            f"UPDATE {Operation._meta.db_table} SET created_at = %s, completed_at = %s, "  # noqa: S608
+            "hash = %s, outcome_hash = %s WHERE id = %s",
+            on_the_second,
+            on_the_second,
+            entry.hash,
+            entry.outcome_hash,
+            entry.pk,
+        )
+        tamper("UPDATE inventory_auditchainhead SET hash = %s", entry.hash)
+
+        assert verify_chain() == (len(costs) + 5, None)  # and setUp's five
+
     def test_an_empty_trail_is_intact(self):
         tamper("DELETE FROM inventory_operation")
         tamper("UPDATE inventory_auditchainhead SET seq = 0, hash = %s", "0" * 64)
