@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("inventory", "0020_cache_triggers_and_text_index"),
+        ("inventory", "0021_spend_by_dimension"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
