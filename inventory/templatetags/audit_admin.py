@@ -100,9 +100,10 @@ def audit_date_hierarchy(cl):
     except (TypeError, ValueError):
         return {"show": False}
     if not (year or month or day):
-        # One query: the database reads each end of the created_at index.
-        ends = Operation.objects.aggregate(first=Min(FIELD), last=Max(FIELD))
-        first, last = ends["first"], ends["last"]
+        # Two queries, each reading one end of the created_at index: SQLite serves a MIN or
+        # a MAX alone from the index, but scans the whole trail for both in one query.
+        first = _first_from(None)
+        last = Operation.objects.aggregate(last=Max(FIELD))["last"]
         if first is None or last is None:
             return {"show": False}
         first, last = timezone.localtime(first), timezone.localtime(last)
