@@ -24,6 +24,8 @@ checks that they are there).
 # no value from outside reaches it.
 from __future__ import annotations
 
+from inventory.models import ESTIMATED_SOURCES, PriceSource
+
 TOTALS = "inventory_ownednumber_totals"
 SPEND = "inventory_ownednumber_spend"
 CACHE = "inventory_ownednumber"
@@ -68,13 +70,9 @@ def _sqlite_remove(row: str) -> str:
         DELETE FROM {TOTALS} WHERE numbers = 0 AND {_same_group(row)};"""
 
 
-_TOTALS_COLUMNS = (
-    *GROUP[:-1],
-    "mo_http_url",
-    "voice_callback_type",
-    "messages_callback_value",
-    COST,
-)
+# What the generated `configured` column is computed from.
+_ROUTING = ("mo_http_url", "voice_callback_type", "messages_callback_value")
+_TOTALS_COLUMNS = (*GROUP[:-1], *_ROUTING, COST)
 _moved = " OR ".join(f"OLD.{name} IS NOT NEW.{name}" for name in (*GROUP, COST))
 _TEXT_COLUMNS = ("msisdn", "label", "team", "notes")
 _text_changed = " OR ".join(f"OLD.{name} IS NOT NEW.{name}" for name in _TEXT_COLUMNS)
@@ -185,7 +183,9 @@ REBUILD = [
 # --- spend by country, type and team -------------------------------------------------------
 # Each measure: a condition on a cache row, and whether it counts numbers or adds up their
 # price. `{r}` is where the row's columns are read from (NEW./OLD. or a transition table).
-_ESTIMATED = "{r}price_source IN ('contract', 'catalogue')"  # models.ESTIMATED_SOURCES
+_ESTIMATED_LIST = ", ".join(f"'{source.value}'" for source in ESTIMATED_SOURCES)
+_ESTIMATED = f"{{r}}price_source IN ({_ESTIMATED_LIST})"
+_BOUGHT = f"{{r}}price_source = '{PriceSource.BOUGHT.value}'"
 SPEND_MEASURES = (
     ("numbers", "TRUE", "count"),
     ("monthly_total", "TRUE", "money"),
@@ -195,14 +195,14 @@ SPEND_MEASURES = (
     # Money spent on numbers that route nowhere: unconfigured, with a price above nothing.
     ("unrouted", f"NOT {{r}}configured AND {{r}}{COST} > 0", "count"),
     ("unrouted_total", f"NOT {{r}}configured AND {{r}}{COST} > 0", "money"),
-    ("bought", "{r}price_source = 'bought'", "count"),
-    ("bought_total", "{r}price_source = 'bought'", "money"),
+    ("bought", _BOUGHT, "count"),
+    ("bought_total", _BOUGHT, "money"),
 )
 SPEND_DIMENSIONS = ("country", "type", "team")
 _SPEND_COLUMNS = ", ".join(name for name, _, _ in SPEND_MEASURES)
 _SPEND_INSERT = f"INSERT INTO {SPEND} (dimension, key, {_SPEND_COLUMNS})"
 # The columns a number's spend depends on (`configured` is generated from the routing ones).
-_SPEND_INPUTS = ("country", "type", "team", "price_source", *_TOTALS_COLUMNS[-4:])
+_SPEND_INPUTS = (*SPEND_DIMENSIONS, "price_source", *_ROUTING, COST)
 _spend_moved = " OR ".join(
     f"OLD.{name} IS NOT NEW.{name}"
     for name in (*SPEND_DIMENSIONS, "price_source", "configured", COST)
