@@ -91,7 +91,11 @@ def operation_get(*, pk: int) -> Operation | None:
 def countries_on_sale() -> dict[str, bool]:
     """Per country, whether the last plain searches found numbers on sale (for pickers):
     True when some type had numbers, False when every type searched had none."""
-    stock = cache.get(STOCK_CACHE_KEY) or {}
+    return on_sale_by_country(cache.get(STOCK_CACHE_KEY) or {})
+
+
+def on_sale_by_country(stock: dict) -> dict[str, bool]:
+    """countries_on_sale() of the remembered stock already read (by type, per country)."""
     return {country: any(types.values()) for country, types in stock.items()}
 
 

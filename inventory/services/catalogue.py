@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from inventory import api_client as api
-from inventory.selectors import STOCK_CACHE_KEY
+from inventory.selectors import STOCK_CACHE_KEY, on_sale_by_country
 from inventory.services import pricing
 from inventory.services.operations import ApiProblem
 
@@ -82,7 +82,7 @@ def catalogue_search(
     cached = found.get(key)
     if cached is not None:
         return CatalogueResults(
-            page=_without_sold(cached), from_cache=True, countries_on_sale=_on_sale(stock)
+            page=_without_sold(cached), from_cache=True, countries_on_sale=on_sale_by_country(stock)
         )
     client = client if client is not None else api.default_client()
     try:
@@ -101,7 +101,9 @@ def catalogue_search(
     stock = catalogue_stock_seen(query=query, count=page.count) or stock
     if not query.pattern:  # a digit pattern may find only the dearer, memorable numbers
         pricing.rate_card_learn_from_search(country=query.country, offers=page.items)
-    return CatalogueResults(page=page, from_cache=False, countries_on_sale=_on_sale(stock))
+    return CatalogueResults(
+        page=page, from_cache=False, countries_on_sale=on_sale_by_country(stock)
+    )
 
 
 def catalogue_sold(*, msisdn: str) -> None:
@@ -184,8 +186,3 @@ def catalogue_stock_seen(*, query: CatalogueQuery, count: int) -> dict | None:
     stock[query.country] = {**seen, query.type: bool(count)}
     cache.set(STOCK_CACHE_KEY, stock, timeout=STOCK_SECONDS)
     return stock
-
-
-def _on_sale(stock: dict) -> dict[str, bool]:
-    """What selectors.countries_on_sale() says, from the remembered stock already read."""
-    return {country: any(types.values()) for country, types in stock.items()}
